@@ -1,0 +1,136 @@
+"""The ``cxresearch`` command line: demo data, single runs and the demo workflow."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cxresearch import config
+from cxresearch.errors import CXResearchError, ParameterError
+
+app = typer.Typer(
+    help="Customer-experience research: survey database, metrics and HTML reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: CX_DATABASE_URL, else data/cx.duckdb)."),
+]
+
+
+def _fail(exc: CXResearchError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
+
+
+@app.command("demo-data")
+def demo_data(
+    responses: Annotated[int, typer.Option(help="Number of survey responses.")] = 30_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same data.")
+    ] = 2026,
+    db: DbOption = None,
+) -> None:
+    """Write a demo survey database generated from a documented ground truth."""
+    from cxresearch import db as dbmod
+    from cxresearch import demo
+
+    try:
+        t0 = time.perf_counter()
+        tables = demo.generate(responses, seed)
+        url = dbmod.write_tables(db, tables)
+    except ValueError as exc:
+        _fail(ParameterError(str(exc)))
+    except CXResearchError as exc:
+        _fail(exc)
+    counts = ", ".join(f"{len(v):,} {k}" for k, v in tables.items())
+    out.print(f"wrote {url} ({counts}) in {time.perf_counter() - t0:.1f} s")
+
+
+@app.command()
+def run(
+    notebook: Annotated[str, typer.Argument(help="Notebook name (recommend_intent) or path.")],
+    params: Annotated[
+        Path | None, typer.Option("-p", "--params", help="Params YAML; its stem names the report.")
+    ] = None,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option("-P", "--parameter", help="key=value, overriding the params file."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default reports/<notebook>/).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Execute one notebook with Papermill and render its HTML report."""
+    from cxresearch import params as params_mod
+    from cxresearch import runner
+
+    try:
+        overrides = params_mod.parse_overrides(parameter or [])
+        result = runner.run(notebook, params, overrides, out_dir=out_dir, database=db)
+    except CXResearchError as exc:
+        _fail(exc)
+    out.print(f"{result.html}  ({result.seconds:.1f} s)")
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    responses: Annotated[int, typer.Option(help="Responses, if demo data is created.")] = 30_000,
+) -> None:
+    """Create demo data if missing, render every params set of every notebook, write the index."""
+    from cxresearch import db as dbmod
+    from cxresearch import demo as demomod
+    from cxresearch import report, runner
+
+    url = config.database_url(db)
+    path = dbmod.duckdb_path(url)
+    try:
+        if path is not None and not path.exists():
+            out.print(f"creating demo data ({responses:,} responses) at {path}")
+            dbmod.write_tables(url, demomod.generate(responses))
+        failures = 0
+        for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
+            sets = sorted((config.PARAMS_DIR / nb.stem).glob("*.yaml")) or [None]
+            for params_file in sets:
+                label = f"{nb.stem} / {params_file.stem if params_file else 'default'}"
+                try:
+                    result = runner.run(nb, params_file, database=url, update_index=False)
+                    out.print(f"[green]ok[/]      {label}  ({result.seconds:.1f} s)")
+                except CXResearchError as exc:
+                    failures += 1
+                    err.print(f"[red]failed[/]  {label}: {exc}", soft_wrap=True)
+        index = report.write_index(config.REPORTS_DIR)
+    except CXResearchError as exc:
+        _fail(exc)
+    out.print(f"reports: {index}")
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def index() -> None:
+    """Rewrite reports/index.html from the run records."""
+    from cxresearch import report
+
+    out.print(str(report.write_index(config.REPORTS_DIR)))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Run the CLI."""
+    app(prog_name="cxresearch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""Data access: connect by URL, read survey tables as Ibis expressions, fingerprint data.
+
+Queries stay Ibis expressions so that aggregation runs inside the engine (DuckDB,
+PostgreSQL, or any other Ibis backend); pandas only sees the aggregates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cxresearch import config
+from cxresearch.errors import DatabaseError
+from cxresearch.schema import TABLES
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***``.
+
+    Parameters
+    ----------
+    url
+        A database URL.
+
+    Returns
+    -------
+    str
+        The same URL, safe to print or log.
+
+    Examples
+    --------
+    >>> redact_url("postgresql://ana:s3cret@db.example.org:5432/cx")
+    'postgresql://ana:***@db.example.org:5432/cx'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def duckdb_path(url: str) -> Path | None:
+    """Return the file path of a ``duckdb:///`` URL, or ``None`` for other engines.
+
+    ``duckdb:///data/cx.duckdb`` is relative to the current directory and
+    ``duckdb:////abs/cx.duckdb`` is absolute, as in SQLAlchemy.
+    """
+    if not url.startswith("duckdb://"):
+        return None
+    rest = url[len("duckdb://") :]
+    if rest.startswith("/"):
+        rest = rest[1:]
+    if not rest or rest == ":memory:":
+        return None
+    return Path(rest)
+
+
+def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBackend:
+    """Connect to the survey database.
+
+    Parameters
+    ----------
+    url
+        ``duckdb:///path.duckdb`` or ``postgresql://user@host:port/db`` (any URL Ibis
+        accepts). ``None`` uses ``CX_DATABASE_URL`` or the default ``data/cx.duckdb``.
+    read_only
+        Open DuckDB files read-only, so that several reports can read one file at once.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        An Ibis connection.
+
+    Raises
+    ------
+    DatabaseError
+        When the database cannot be opened; the message names it without any password.
+    """
+    url = config.database_url(url)
+    try:
+        if url.startswith("duckdb://"):
+            path = duckdb_path(url)
+            if path is None:
+                return ibis.duckdb.connect()
+            if not path.exists():
+                raise DatabaseError(
+                    f"no survey database at {path}: create one with `cxresearch demo-data` "
+                    f"or point CX_DATABASE_URL at yours"
+                )
+            return ibis.duckdb.connect(str(path), read_only=read_only)
+        return ibis.connect(url)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # the driver's own error, with the password removed
+        message = str(exc)
+        password = urlsplit(url).password
+        if password:
+            message = message.replace(password, "***")
+        raise DatabaseError(
+            f"cannot connect to {redact_url(url)}: {type(exc).__name__}: {message}"
+        ) from None
+
+
+def table(con: ibis.BaseBackend, name: str) -> ir.Table:
+    """Return one survey table as an Ibis expression, with a clear error if it is missing."""
+    if name not in con.list_tables():
+        raise DatabaseError(
+            f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
+            "is it a cxresearch database?"
+        )
+    return con.table(name)
+
+
+def read_responses(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return responses joined with their customer's segment, country and industry.
+
+    Parameters
+    ----------
+    con
+        A connection from :func:`connect`.
+    start, end
+        Inclusive dates bounding ``responded_at``; ``None`` leaves that side open.
+    segment, country
+        Keep only these segments / ISO country codes; ``None`` or empty keeps all.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        Columns of ``responses`` plus ``segment``, ``country``, ``industry`` and
+        ``month`` (the first day of the response month). Nothing is executed.
+    """
+    r = table(con, "responses")
+    c = table(con, "customers").select("customer_id", "segment", "country", "industry")
+    t = r.inner_join(c, "customer_id")
+    t = _filter_dates(t, "responded_at", start, end)
+    t = _filter_in(t, "segment", segment)
+    t = _filter_in(t, "country", country)
+    return t.mutate(month=t.responded_at.truncate("M").cast("date"))
+
+
+def read_customers(
+    con: ibis.BaseBackend,
+    *,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return the customers table, filtered like :func:`read_responses`."""
+    t = table(con, "customers")
+    t = _filter_in(t, "segment", segment)
+    return _filter_in(t, "country", country)
+
+
+def read_spend(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+) -> ir.Table:
+    """Return monthly spend rows (``customer_id, month, amount, currency``) in a period."""
+    return _filter_dates(table(con, "spend"), "month", start, end)
+
+
+def _as_date(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
+    col = t[column]
+    if start:
+        t = t.filter(col >= ibis.literal(_as_date(start)).cast(col.type()))
+    if end:
+        # inclusive end date: everything before the next day
+        nxt = _as_date(end) + dt.timedelta(days=1)
+        t = t.filter(col < ibis.literal(nxt).cast(col.type()))
+    return t
+
+
+def _filter_in(t: ir.Table, column: str, values) -> ir.Table:
+    if not values:
+        return t
+    if isinstance(values, str):
+        values = [values]
+    return t.filter(t[column].isin(list(values)))
+
+
+def fingerprint(con: ibis.BaseBackend) -> str:
+    """Return a short fingerprint of the survey data's content.
+
+    For each table the engine computes the row count and the sum, minimum and maximum
+    of every numeric and date column; the fingerprint is the first 12 hex digits of the
+    SHA-256 of those figures. It changes when rows are added, removed or edited in any
+    of those columns, and costs one aggregate query per table.
+
+    Returns
+    -------
+    str
+        12 hexadecimal digits.
+    """
+    summary: dict[str, list] = {}
+    for name in TABLES:
+        if name not in con.list_tables():
+            continue
+        t = con.table(name)
+        aggs = {"n": t.count()}
+        for col, typ in t.schema().items():
+            if typ.is_numeric() and not typ.is_boolean():
+                aggs[f"{col}_sum"] = t[col].cast("float64").sum()
+            if typ.is_numeric() or typ.is_temporal():
+                aggs[f"{col}_min"] = t[col].min()
+                aggs[f"{col}_max"] = t[col].max()
+        row = t.aggregate(**aggs).to_pandas().iloc[0]
+        summary[name] = [_stable(v) for v in row.tolist()]
+    blob = json.dumps(summary, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _stable(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "null"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def write_tables(url: str | None, tables: Mapping[str, pd.DataFrame]) -> str:
+    """Write a whole survey database, all or nothing.
+
+    For DuckDB the tables are written to a new file beside the target, which then
+    replaces the target in one rename: a failure leaves the old database as it was.
+
+    Parameters
+    ----------
+    url
+        Target database URL (``None``: the configured default).
+    tables
+        One DataFrame per table of :data:`cxresearch.schema.TABLES`.
+
+    Returns
+    -------
+    str
+        The URL written, without any password.
+    """
+    url = config.database_url(url)
+    path = duckdb_path(url)
+    if path is None:
+        raise DatabaseError(
+            f"writing a whole database is supported for DuckDB files only, not {redact_url(url)}"
+        )
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; expected some of {list(TABLES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # DuckDB wants to create the file itself
+    try:
+        con = ibis.duckdb.connect(tmp)
+        try:
+            for name, frame in tables.items():
+                schema = TABLES[name]
+                con.create_table(name, schema=schema)
+                con.insert(name, frame[list(schema.names)])
+        finally:
+            con.disconnect()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp + ".wal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return redact_url(url)
+
+
+def read_customer_spend(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return one row per surveyed customer: satisfaction level and mean monthly spend.
+
+    Aggregated inside the engine: the mean CSAT of the customer's responses in the
+    period, rounded half up to ``satisfaction_level`` (1-5), and the mean of the
+    customer's monthly spend in the period.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``[customer_id, segment, country, industry, satisfaction_level, responses,
+        months, monthly_spend]``.
+    """
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    r = r.filter(r.csat.notnull())
+    sat = r.group_by(["customer_id", "segment", "country", "industry"]).aggregate(
+        mean_csat=r.csat.cast("float64").mean(), responses=r.count()
+    )
+    s = read_spend(con, start=start, end=end)
+    spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
+    j = sat.inner_join(spent, "customer_id")
+    return j.select(
+        "customer_id",
+        "segment",
+        "country",
+        "industry",
+        satisfaction_level=(j.mean_csat + 0.5).floor().cast("int64"),
+        responses=j.responses,
+        months=j.months,
+        monthly_spend=j.monthly_spend,
+    )
+
+
+def data_period(con: ibis.BaseBackend) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of the months the spend data covers.
+
+    Spend is recorded per whole month, so this is the span over which customers are
+    observed (churn dates after it are not yet known).
+    """
+    s = table(con, "spend")
+    row = s.aggregate(first=s.month.min(), last=s.month.max()).to_pandas().iloc[0]
+    if pd.isna(row["first"]):
+        raise DatabaseError("the spend table is empty: no observation period")
+    first = pd.Timestamp(row["first"])
+    last = pd.Timestamp(row["last"]) + pd.offsets.MonthEnd(0)
+    return first.date(), last.date()

@@ -1,0 +1,23 @@
+"""Exceptions raised by cxresearch: one base class and a few precise subclasses."""
+
+from __future__ import annotations
+
+
+class CXResearchError(Exception):
+    """Base class of every error cxresearch raises on purpose."""
+
+
+class ParameterError(CXResearchError, ValueError):
+    """A notebook parameter or CLI option is unknown, mistyped or not allowed."""
+
+
+class ReportError(CXResearchError):
+    """A notebook failed to execute or a report could not be rendered."""
+
+
+class DatabaseError(CXResearchError):
+    """The survey database could not be reached or does not hold the expected tables."""
+
+
+class ImportValidationError(CXResearchError, ValueError):
+    """A survey file failed validation; nothing was written."""

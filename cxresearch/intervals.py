@@ -1,0 +1,105 @@
+"""Interval formulas for proportions and for the Net Promoter Score, on plain arrays.
+
+The metrics module aggregates counts in the engine and calls these on the small result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def z_value(confidence: float) -> float:
+    """Return the two-sided standard normal quantile for ``confidence`` (0.95 -> 1.96)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def wilson(successes, n, confidence: float = 0.95):
+    r"""Wilson score interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, n
+        Counts (scalars or arrays); ``n == 0`` gives NaN.
+    confidence
+        Two-sided confidence level.
+
+    Returns
+    -------
+    tuple of arrays
+        ``(estimate, std_error, ci_low, ci_high)``; ``std_error`` is the Wald
+        ``sqrt(p (1 - p) / n)``.
+
+    Notes
+    -----
+    With :math:`\hat p = x/n` and :math:`z` the normal quantile,
+
+    .. math:: \frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}
+
+    (Wilson 1927; Agresti & Coull 1998).
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = z_value(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        se = np.sqrt(p * (1 - p) / n)
+    # clip rounding noise so that ci_low <= estimate <= ci_high holds exactly
+    return (
+        p,
+        se,
+        np.minimum(np.maximum(centre - half, 0.0), p),
+        np.maximum(np.minimum(centre + half, 1.0), p),
+    )
+
+
+def nps_interval(promoters, detractors, n, confidence: float = 0.95, method: str = "wald"):
+    """Net Promoter Score with its trinomial standard error and interval.
+
+    Parameters
+    ----------
+    promoters, detractors, n
+        Counts of scores 9-10, of scores 0-6, and of all valid scores.
+    confidence
+        Two-sided confidence level.
+    method
+        ``"wald"``: the normal interval around the observed NPS; ``"adjusted_wald"``:
+        the same around an NPS computed after adding 3/4 of a promoter and 3/4 of a
+        detractor to 3 added respondents (Rocks 2016), better behaved for small n and
+        extreme scores.
+
+    Returns
+    -------
+    tuple of arrays
+        ``(estimate, std_error, ci_low, ci_high)`` on the proportion scale (-1 to 1);
+        the estimate is always the observed NPS.
+
+    Notes
+    -----
+    With :math:`p_+` and :math:`p_-` the promoter and detractor shares, the NPS is
+    :math:`p_+ - p_-` and its variance per respondent is
+    :math:`p_+ + p_- - (p_+ - p_-)^2` (the trinomial variance of a score coded +1, 0,
+    -1); the standard error divides that by :math:`n` before the square root.
+    """
+    pro = np.asarray(promoters, dtype=float)
+    det = np.asarray(detractors, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = z_value(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = (pro - det) / n
+        if method == "wald":
+            p_pro, p_det, n_eff = pro / n, det / n, n
+        elif method == "adjusted_wald":
+            n_eff = n + 3
+            p_pro, p_det = (pro + 0.75) / n_eff, (det + 0.75) / n_eff
+        else:
+            raise ValueError(f"method must be 'wald' or 'adjusted_wald', got {method!r}")
+        centre = p_pro - p_det
+        variance = p_pro + p_det - centre**2
+        se = np.sqrt(variance / n_eff)
+    return estimate, se, np.maximum(centre - z * se, -1.0), np.minimum(centre + z * se, 1.0)

@@ -1,0 +1,393 @@
+"""CX metrics with their uncertainty: NPS, CSAT, churn rate and revenue at risk.
+
+Every metric takes an Ibis table (aggregated inside its engine) or a pandas DataFrame,
+optional grouping columns ``by``, and returns one tidy DataFrame with the columns
+
+``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n]``
+
+plus the counts behind the estimate. Proportions and the NPS are on the 0-1 (NPS: -1 to
+1) scale; reports multiply by 100. ``low_n`` is True where ``n`` is under ``min_n``: such
+rows are kept and flagged, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from cxresearch import intervals
+from cxresearch.config import DEFAULT_MIN_N
+
+TableLike = ir.Table | pd.DataFrame
+PERIODS = ("month", "quarter", "year")
+
+
+def as_table(data: TableLike) -> ir.Table:
+    """Return ``data`` as an Ibis table (a DataFrame becomes an in-memory table)."""
+    if isinstance(data, ir.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return ibis.memtable(data)
+    raise TypeError(f"expected an Ibis table or a pandas DataFrame, got {type(data).__name__}")
+
+
+def _by_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _check_columns(t: ir.Table, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in t.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in the data; it has {list(t.columns)}")
+
+
+def _aggregate(t: ir.Table, by: list[str], **metrics) -> pd.DataFrame:
+    expr = t.group_by(by).aggregate(**metrics) if by else t.aggregate(**metrics)
+    out = expr.to_pandas()
+    if by:
+        out = out.sort_values(by, ignore_index=True)
+    return out
+
+
+def _finish(
+    counts: pd.DataFrame,
+    by: list[str],
+    metric: str,
+    values: tuple,
+    confidence: float,
+    min_n: int,
+    extra: Sequence[str] = (),
+) -> pd.DataFrame:
+    estimate, se, low, high = values
+    out = counts[by].copy()
+    out["metric"] = metric
+    out["n"] = counts["n"].astype("int64")
+    out["estimate"] = estimate
+    out["std_error"] = se
+    out["ci_low"] = low
+    out["ci_high"] = high
+    out["confidence"] = confidence
+    out["low_n"] = out["n"] < min_n
+    for col in extra:
+        out[col] = counts[col].astype("int64")
+    return out
+
+
+def _check_range(t: ir.Table, column: str, low: int, high: int) -> None:
+    col = t[column]
+    bad = t.filter(col.notnull() & ((col < low) | (col > high)))
+    found = bad.select(column).limit(3).to_pandas()[column].tolist()
+    if found:
+        raise ValueError(f"column {column!r} must hold integers {low}-{high}; found {found}")
+
+
+def nps(
+    data: TableLike,
+    score: str = "nps",
+    *,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    method: str = "wald",
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Net Promoter Score per group, with trinomial standard error and interval.
+
+    Parameters
+    ----------
+    data
+        Responses: an Ibis table or a DataFrame.
+    score
+        Column of 0-10 recommend scores; missing scores are left out.
+    by
+        Grouping column(s).
+    confidence
+        Two-sided confidence level.
+    method
+        ``"wald"`` or ``"adjusted_wald"`` (see :func:`cxresearch.intervals.nps_interval`).
+    min_n
+        Groups with fewer valid scores are flagged in ``low_n``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
+        promoters, passives, detractors]``: ``metric`` is ``"nps"``; ``estimate`` is
+        the promoter share minus the detractor share (-1 to 1).
+
+    Notes
+    -----
+    Promoters score 9-10, passives 7-8, detractors 0-6 (Reichheld 2003). The variance
+    is the trinomial one; see :func:`cxresearch.intervals.nps_interval`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"nps": [0, 7, 8, 9, 10, 10]})
+    >>> round(float(nps(df)["estimate"].iloc[0]), 4)
+    0.3333
+    """
+    t = as_table(data)
+    groups = _by_list(by)
+    _check_columns(t, [score, *groups])
+    _check_range(t, score, 0, 10)
+    t = t.filter(t[score].notnull())
+    s = t[score]
+    counts = _aggregate(
+        t,
+        groups,
+        n=t.count(),
+        promoters=(s >= 9).cast("int64").sum(),
+        detractors=(s <= 6).cast("int64").sum(),
+    )
+    counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
+    values = intervals.nps_interval(
+        counts["promoters"], counts["detractors"], counts["n"], confidence, method
+    )
+    return _finish(
+        counts, groups, "nps", values, confidence, min_n, ("promoters", "passives", "detractors")
+    )
+
+
+def csat(
+    data: TableLike,
+    score: str = "csat",
+    *,
+    by: str | Sequence[str] | None = None,
+    satisfied: int = 4,
+    scale: tuple[int, int] = (1, 5),
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Customer satisfaction (CSAT): the share of satisfied respondents, Wilson interval.
+
+    Parameters
+    ----------
+    data
+        Responses: an Ibis table or a DataFrame.
+    score
+        Column of satisfaction ratings on ``scale``; missing ratings are left out.
+    by
+        Grouping column(s).
+    satisfied
+        Lowest rating counted as satisfied (4 on a 1-5 scale: the top-two box).
+    scale
+        Lowest and highest valid rating.
+    confidence
+        Two-sided confidence level.
+    min_n
+        Groups with fewer valid ratings are flagged in ``low_n``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
+        satisfied]``: ``metric`` is ``"csat"``; ``estimate`` is satisfied / all (0-1).
+
+    Notes
+    -----
+    CSAT = satisfied / all x 100 in reports; the interval is Wilson's
+    (:func:`cxresearch.intervals.wilson`).
+    """
+    t = as_table(data)
+    groups = _by_list(by)
+    _check_columns(t, [score, *groups])
+    _check_range(t, score, *scale)
+    t = t.filter(t[score].notnull())
+    counts = _aggregate(
+        t, groups, n=t.count(), satisfied=(t[score] >= satisfied).cast("int64").sum()
+    )
+    values = intervals.wilson(counts["satisfied"], counts["n"], confidence)
+    return _finish(counts, groups, "csat", values, confidence, min_n, ("satisfied",))
+
+
+def period_starts(start: str | dt.date, end: str | dt.date, period: str = "month") -> pd.DataFrame:
+    """Return the whole calendar periods that lie inside ``[start, end]``.
+
+    A period counts when its first day is on or after ``start`` and its last day on or
+    before ``end``: partial periods at either edge would understate churn.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[period_start, period_end]``: first day of each period and first day of the next.
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, got {period!r}")
+    freq = {"month": "MS", "quarter": "QS", "year": "YS"}[period]
+    offset = pd.tseries.frequencies.to_offset(freq)
+    first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    starts = pd.date_range(first, last, freq=freq)
+    ends = starts + offset
+    keep = ends - pd.Timedelta(days=1) <= last
+    return pd.DataFrame({"period_start": starts[keep].date, "period_end": ends[keep].date})
+
+
+def churn_rate(
+    customers: TableLike,
+    *,
+    start: str | dt.date,
+    end: str | dt.date,
+    period: str = "month",
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Churn rate per calendar month, quarter or year.
+
+    Parameters
+    ----------
+    customers
+        One row per customer with ``first_purchase_date`` and ``churn_date`` (null while
+        the customer stays).
+    start, end
+        The whole periods inside these dates are reported (see :func:`period_starts`).
+    period
+        ``"month"``, ``"quarter"`` or ``"year"``.
+    by
+        Grouping column(s), such as ``"segment"``.
+    confidence
+        Two-sided confidence level.
+    min_n
+        Periods with fewer customers at risk are flagged in ``low_n``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, period_start, metric, n, estimate, std_error, ci_low, ci_high,
+        confidence, low_n, churned]``: ``n`` is the customers at risk (customers before
+        the period began and not yet churned), ``churned`` those of them whose churn date
+        falls in the period, ``estimate`` = churned / n with a Wilson interval.
+    """
+    t = as_table(customers)
+    groups = _by_list(by)
+    _check_columns(t, ["first_purchase_date", "churn_date", *groups])
+    periods = ibis.memtable(period_starts(start, end, period))
+    j = t.cross_join(periods)
+    first = j.first_purchase_date.cast("date")
+    churn = j.churn_date.cast("date")
+    at_risk = (first < j.period_start) & (churn.isnull() | (churn >= j.period_start))
+    churned = at_risk & churn.notnull() & (churn < j.period_end)
+    counts = _aggregate(
+        j,
+        [*groups, "period_start"],
+        n=at_risk.cast("int64").sum(),
+        churned=churned.cast("int64").sum(),
+    )
+    counts["period_start"] = pd.to_datetime(counts["period_start"]).dt.date
+    values = intervals.wilson(counts["churned"], counts["n"], confidence)
+    out = _finish(
+        counts,
+        [*groups, "period_start"],
+        f"churn_{period}",
+        values,
+        confidence,
+        min_n,
+        ("churned",),
+    )
+    return out
+
+
+def revenue_at_risk_formula(
+    customers: float, monthly_spend: float, satisfied_share: float, churn_probability: float
+) -> float:
+    """Monthly revenue at risk from unhappy customers: the textbook formula.
+
+    ``customers x (1 - satisfied_share) x churn_probability x monthly_spend``.
+
+    Examples
+    --------
+    100 customers paying $100 a month, 90 % satisfied, 95 % of the unhappy likely to leave:
+
+    >>> revenue_at_risk_formula(100, 100, 0.90, 0.95)
+    950.0
+    """
+    for name, value in (
+        ("satisfied_share", satisfied_share),
+        ("churn_probability", churn_probability),
+    ):
+        if not 0 <= value <= 1:
+            raise ValueError(f"{name} must lie between 0 and 1, got {value}")
+    return float(round(customers * (1 - satisfied_share) * churn_probability * monthly_spend, 10))
+
+
+def revenue_at_risk(
+    data: TableLike,
+    score: str = "csat",
+    spend: str = "monthly_spend",
+    *,
+    customers: int | None = None,
+    by: str | Sequence[str] | None = None,
+    satisfied: int = 4,
+    churn_probability: float = 0.95,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Monthly revenue at risk from unhappy customers, per group, with an interval.
+
+    Parameters
+    ----------
+    data
+        One row per surveyed customer with a satisfaction ``score`` and the customer's
+        monthly ``spend``.
+    score, spend
+        Column names.
+    customers
+        Size of the customer base the survey stands for; ``None`` uses the respondents
+        of each group (the survey is the whole base).
+    by
+        Grouping column(s).
+    satisfied
+        Lowest score counted as satisfied; lower scores are unhappy.
+    churn_probability
+        Assumed probability that an unhappy customer leaves.
+    confidence
+        Two-sided confidence level.
+    min_n
+        Groups with fewer respondents are flagged in ``low_n``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
+        unhappy, unhappy_share, mean_spend_unhappy, churn_probability, customers]``.
+
+    Notes
+    -----
+    ``estimate = customers x unhappy_share x churn_probability x mean_spend_unhappy``.
+    The interval carries the sampling uncertainty of the unhappy share (Wilson); the
+    churn probability and the spend are taken as known, as the formula assumes.
+    """
+    if not 0 <= churn_probability <= 1:
+        raise ValueError(f"churn_probability must lie between 0 and 1, got {churn_probability}")
+    t = as_table(data)
+    groups = _by_list(by)
+    _check_columns(t, [score, spend, *groups])
+    t = t.filter(t[score].notnull() & t[spend].notnull())
+    unhappy = t[score] < satisfied
+    counts = _aggregate(
+        t,
+        groups,
+        n=t.count(),
+        unhappy=unhappy.cast("int64").sum(),
+        spend_unhappy=unhappy.ifelse(t[spend], 0).sum(),
+    )
+    share, share_se, low, high = intervals.wilson(counts["unhappy"], counts["n"], confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_spend = counts["spend_unhappy"] / counts["unhappy"]
+    mean_spend = mean_spend.fillna(0.0)
+    base = counts["n"] if customers is None else customers
+    scale = base * churn_probability * mean_spend
+    values = (share * scale, share_se * scale, low * scale, high * scale)
+    out = _finish(counts, groups, "revenue_at_risk", values, confidence, min_n, ("unhappy",))
+    out["unhappy_share"] = share
+    out["mean_spend_unhappy"] = mean_spend
+    out["churn_probability"] = churn_probability
+    out["customers"] = base
+    return out

@@ -1,0 +1,155 @@
+"""Plots that take metric tables, draw on ``ax`` and return it.
+
+One palette for promoters, passives and detractors everywhere (colour-blind safe: the
+Okabe-Ito blue, grey and vermillion).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+#: Colours of the three NPS groups, used by every chart.
+PALETTE: dict[str, str] = {"promoters": "#0072B2", "passives": "#999999", "detractors": "#D55E00"}
+ACCENT = "#0072B2"
+
+
+def set_theme() -> None:
+    """Apply the house seaborn theme (call once at the top of a notebook)."""
+    sns.set_theme(style="whitegrid", context="notebook", rc={"figure.figsize": (8, 4.5)})
+    plt.rcParams["figure.dpi"] = 96
+
+
+def _ax(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _yerr(table: pd.DataFrame, scale: float) -> list:
+    low = (table["estimate"] - table["ci_low"]).clip(lower=0) * scale
+    high = (table["ci_high"] - table["estimate"]).clip(lower=0) * scale
+    return [low, high]
+
+
+def plot_intent_calibration(
+    calibration: pd.DataFrame, *, fitted: pd.DataFrame | None = None, ax: Axes | None = None
+) -> Axes:
+    """Share who actually recommended, per stated score, with intervals.
+
+    Parameters
+    ----------
+    calibration
+        Output of :func:`cxresearch.models.intent_calibration` (one group).
+    fitted
+        Optional output of :func:`cxresearch.models.predict_intent`, drawn as a line
+        with its band.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    colours = [
+        PALETTE["promoters"] if s >= 9 else PALETTE["passives"] if s >= 7 else PALETTE["detractors"]
+        for s in calibration["score"]
+    ]
+    ax.bar(
+        calibration["score"],
+        calibration["estimate"] * 100,
+        color=colours,
+        alpha=0.85,
+        yerr=_yerr(calibration, 100),
+        capsize=3,
+    )
+    if fitted is not None:
+        ax.plot(fitted["score"], fitted["estimate"] * 100, color="black", lw=1.5)
+        ax.fill_between(
+            fitted["score"],
+            fitted["ci_low"] * 100,
+            fitted["ci_high"] * 100,
+            color="black",
+            alpha=0.15,
+            lw=0,
+        )
+    ax.set_xticks(range(11))
+    ax.set_xlabel("Stated likelihood to recommend (0-10)")
+    ax.set_ylabel("Actually recommended in last 12 months (%)")
+    ax.set_ylim(0, 100)
+    handles = [
+        Patch(color=PALETTE[k], label=f"{k} (observed, 95% CI)")
+        for k in ("detractors", "passives", "promoters")
+    ]
+    if fitted is not None:
+        handles.append(Line2D([], [], color="black", lw=1.5, label="binomial model"))
+    ax.legend(handles=handles, loc="upper left", frameon=False)
+    return ax
+
+
+def plot_spend_uplift(uplift: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Mean spend of each satisfaction level relative to the lowest, with intervals.
+
+    Parameters
+    ----------
+    uplift
+        Output of :func:`cxresearch.models.spend_uplift`.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    ax.bar(
+        uplift["level"].astype(str),
+        uplift["estimate"],
+        color=ACCENT,
+        alpha=0.85,
+        yerr=_yerr(uplift, 1),
+        capsize=4,
+    )
+    ax.axhline(1, color="black", lw=0.8)
+    ax.set_xlabel("Satisfaction level (mean CSAT, rounded)")
+    ax.set_ylabel("Spend relative to level 1 (x)")
+    return ax
+
+
+def plot_estimates(
+    table: pd.DataFrame, group: str, *, scale: float = 100, label: str = "", ax: Axes | None = None
+) -> Axes:
+    """Point estimates with intervals, one row per group (any metric table).
+
+    Parameters
+    ----------
+    table
+        A metric table with ``group``, ``estimate``, ``ci_low``, ``ci_high``.
+    group
+        Column naming the groups (drawn on the y axis).
+    scale
+        Multiplier for display (100 for NPS points and percentages).
+    label
+        Axis label of the estimate.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    table = table.reset_index(drop=True)
+    y = range(len(table))
+    ax.errorbar(
+        table["estimate"] * scale, y, xerr=_yerr(table, scale), fmt="o", color=ACCENT, capsize=4
+    )
+    ax.set_yticks(list(y), table[group].astype(str))
+    ax.set_xlabel(label)
+    ax.set_ylabel("")
+    return ax

@@ -1,0 +1,292 @@
+"""Report rendering: display helpers for notebooks, the HTML exporter, the index page.
+
+Notebooks call :func:`show_table` and :func:`show_headline`; the runner calls
+:func:`render_html` on an executed notebook and :func:`write_index` after each run.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+from IPython.display import HTML, display
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+#: Cell tags whose cells never reach the HTML.
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove"}
+_REPR = re.compile(r"^<[^<>]*>$|^<.* at 0x[0-9a-f]+>$", re.DOTALL)
+
+
+def fmt_number(value: float, decimals: int = 0) -> str:
+    """Format a number with a thousands separator (``1,234.5``); NaN becomes ``–``."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def estimate_text(
+    row: Mapping[str, Any], *, scale: float = 100, decimals: int = 0, unit: str = ""
+) -> str:
+    """One estimate as stakeholders read it: value, interval and n.
+
+    Examples
+    --------
+    >>> estimate_text({"estimate": 0.3, "ci_low": 0.1469, "ci_high": 0.4531,
+    ...                "confidence": 0.95, "n": 100})
+    '30 (95% CI 15 to 45; n = 100)'
+    """
+    conf = f"{row.get('confidence', 0.95) * 100:g}%"
+    est = fmt_number(row["estimate"] * scale, decimals)
+    low = fmt_number(row["ci_low"] * scale, decimals)
+    high = fmt_number(row["ci_high"] * scale, decimals)
+    return f"{est}{unit} ({conf} CI {low} to {high}{unit}; n = {fmt_number(row['n'])})"
+
+
+def metric_table(
+    table: pd.DataFrame,
+    labels: Mapping[str, str],
+    *,
+    scale: float = 100,
+    decimals: int = 1,
+    estimate_label: str = "Estimate",
+) -> pd.DataFrame:
+    """Format a metric table for display: labels, estimate, interval, n and a note.
+
+    Parameters
+    ----------
+    table
+        A metric table (``estimate, ci_low, ci_high, n`` and optionally ``low_n``).
+    labels
+        Group columns to show, mapped to their display headings.
+    scale, decimals
+        Display scale (100: percent or NPS points) and decimals.
+    estimate_label
+        Heading of the estimate column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings, one row per group, ready for :func:`show_table`.
+    """
+    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
+    conf = f"{table['confidence'].iloc[0] * 100:g}%" if len(table) else "95%"
+    out[estimate_label] = [fmt_number(v * scale, decimals) for v in table["estimate"]]
+    out[f"{conf} CI"] = [
+        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    out["n"] = [fmt_number(v) for v in table["n"]]
+    if "low_n" in table:
+        min_note = "small group: read with care"
+        out["Note"] = [min_note if flag else "" for flag in table["low_n"]]
+    return out
+
+
+def show_table(table: pd.DataFrame, caption: str = "") -> HTML:
+    """Display a table as escaped HTML with the report's table style."""
+    body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
+    if caption:
+        body = re.sub(
+            r"(<table[^>]*>)",
+            lambda m: f"{m.group(1)}<caption>{html.escape(caption)}</caption>",
+            body,
+            count=1,
+        )
+    return HTML(body)
+
+
+def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
+    """Display a figure as an embedded PNG with alt text, then close it.
+
+    Parameters
+    ----------
+    ax_or_fig
+        A matplotlib Axes (as the plot functions return) or Figure.
+    alt
+        What the chart shows, for readers who cannot see it.
+    dpi
+        Resolution of the PNG.
+    """
+    if not alt.strip():
+        raise ValueError("every chart needs alt text saying what it shows")
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display({"image/png": data}, raw=True, metadata={"image/png": {"alt": alt}})
+
+
+def show_headline(text: str) -> HTML:
+    """Display a key finding in the report's headline box (text is escaped)."""
+    return HTML(f'<p class="cx-headline">{html.escape(text)}</p>')
+
+
+class _CleanOutputs(Preprocessor):
+    """Drop stderr streams and bare object reprs such as ``<Axes: ...>``."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                data = out.get("data", {})
+                if out.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
+                    if _REPR.match(str(data["text/plain"]).strip()):
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+        return cell, resources
+
+
+def _title(nb: nbformat.NotebookNode) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
+
+
+def render_html(
+    nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
+) -> str:
+    """Render an executed notebook as one self-contained HTML page.
+
+    Code, prompts and the parameter cells are left out, figures are embedded, nothing
+    loads from the network, and a provenance footer lists parameters, data fingerprint,
+    package version and run time.
+
+    Parameters
+    ----------
+    nb
+        The executed notebook.
+    provenance
+        Keys ``notebook, name, parameters, database, fingerprint, version,
+        started_at, duration``.
+    language
+        Language code written to ``<html lang>``.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    exporter = HTMLExporter(
+        template_name="cxreport",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+    title = _title(nb) or str(provenance.get("notebook", "Report"))
+    resources = {"cx": dict(provenance), "metadata": {"name": title}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+# -- the index page ------------------------------------------------------------------------
+
+_INDEX_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2rem auto;
+       padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd;
+         vertical-align: top; }
+.failed { color: #A04000; font-weight: 600; }
+.ok { color: #006D2C; }
+pre { white-space: pre-wrap; margin: 0; font-size: 0.8rem; }
+"""
+
+
+def read_records(reports_dir: Path) -> list[dict[str, Any]]:
+    """Read the run records (``reports/<notebook>/<name>.json``) under ``reports_dir``."""
+    records = []
+    for path in sorted(Path(reports_dir).glob("*/*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and "notebook" in record:
+            records.append(record)
+    return records
+
+
+def write_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html``: every report with its status, linked.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the index page.
+    """
+    reports_dir = Path(reports_dir)
+    rows = []
+    for rec in read_records(reports_dir):
+        params = rec.get("parameters", {})
+        period = f"{params.get('period_start') or '…'} to {params.get('period_end') or '…'}"
+        segment = ", ".join(str(v) for k in ("segment", "country") for v in (params.get(k) or []))
+        link = rec.get("html")
+        name = html.escape(f"{rec['notebook']} / {rec['name']}")
+        cell = f'<a href="{html.escape(link)}">{name}</a>' if link else name
+        status = rec.get("status", "?")
+        error = f"<pre>{html.escape(rec.get('error') or '')}</pre>" if status == "failed" else ""
+        rows.append(
+            f"<tr><td>{cell}</td><td>{html.escape(period)}</td>"
+            f"<td>{html.escape(segment or 'all')}</td>"
+            f"<td>{html.escape(str(params.get('language', 'en')))}</td>"
+            f'<td class="{html.escape(status)}">{html.escape(status)}{error}</td>'
+            f"<td>{html.escape(rec.get('finished_at', ''))}</td></tr>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>cxresearch reports</title>"
+        f"<style>{_INDEX_CSS}</style></head><body><h1>cxresearch reports</h1>"
+        "<table><thead><tr><th>Report</th><th>Period</th><th>Segment / country</th>"
+        "<th>Language</th><th>Status</th><th>Finished</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></body></html>\n"
+    )
+    target = reports_dir / "index.html"
+    write_atomic(target, page)
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,82 @@
+"""The survey database schema: one Ibis schema per table.
+
+The tables and their meaning are documented in ``docs/schema.md``; this module is the
+single source the demo generator, the importers and the tests build tables from.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.schema as sch
+
+#: Allowed codes for coded columns.
+SEGMENTS = ("B2B", "B2C")
+RECOMMENDED = ("yes", "no", "unknown")
+TOUCHPOINTS = ("relationship", "after_purchase", "website_visit", "service_call", "sales_call")
+LANGUAGES = ("en", "sv", "da", "fi", "nl")
+SURVEY_KINDS = ("relational", "transactional")
+
+TABLES: dict[str, sch.Schema] = {
+    "customers": ibis.schema(
+        {
+            "customer_id": "int64",
+            "segment": "string",
+            "country": "string",
+            "industry": "string",
+            "first_purchase_date": "date",
+            "churn_date": "date",
+        }
+    ),
+    "surveys": ibis.schema(
+        {
+            "survey_id": "int64",
+            "name": "string",
+            "kind": "string",
+            "starts_on": "date",
+            "ends_on": "date",
+        }
+    ),
+    "responses": ibis.schema(
+        {
+            "response_id": "int64",
+            "customer_id": "int64",
+            "survey_id": "int64",
+            "responded_at": "timestamp",
+            "touchpoint": "string",
+            "language": "string",
+            "nps": "int8",
+            "csat": "int8",
+            "recommended_last_12m": "string",
+            "comment": "string",
+            "weight": "float64",
+        }
+    ),
+    "spend": ibis.schema(
+        {
+            "customer_id": "int64",
+            "month": "date",
+            "amount": "float64",
+            "currency": "string",
+        }
+    ),
+    "interactions": ibis.schema(
+        {
+            "interaction_id": "int64",
+            "customer_id": "int64",
+            "agent_id": "int64",
+            "team": "string",
+            "occurred_at": "timestamp",
+            "csat": "int8",
+            "complaint": "boolean",
+        }
+    ),
+    "agent_satisfaction": ibis.schema(
+        {
+            "agent_id": "int64",
+            "team": "string",
+            "month": "date",
+            "asat": "float64",
+            "n": "int64",
+        }
+    ),
+}

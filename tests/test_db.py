@@ -1,0 +1,131 @@
+import datetime as dt
+import socket
+
+import ibis
+import pandas as pd
+import pytest
+import sqlglot
+
+from cxresearch import db, demo, metrics
+from cxresearch.errors import DatabaseError
+from cxresearch.schema import TABLES
+
+
+def test_sqlglot_pin(tmp_path):
+    # Ibis 12 with sqlglot >= 30.18 renders `DROP VIEW IF EXISTS` with no name on DuckDB,
+    # so creating a table from a DataFrame fails. This is the call that breaks.
+    con = ibis.duckdb.connect(str(tmp_path / "pin.duckdb"))
+    frame = pd.DataFrame({"segment": ["B2B", "B2C", "B2C"], "nps": [10, 3, 9]})
+    con.create_table("responses", frame, overwrite=True)
+    con.create_table("responses", frame, overwrite=True)
+    out = metrics.nps(con.table("responses"), by="segment", min_n=1)
+    assert list(out["estimate"]) == [1.0, 0.0]
+    major, minor = (int(p) for p in sqlglot.__version__.split(".")[:2])
+    assert (major, minor) < (30, 18), f"sqlglot {sqlglot.__version__} is outside the pin"
+
+
+def test_nps_sql_is_one_aggregate_query():
+    t = ibis.table({"segment": "string", "nps": "int8"}, name="responses")
+    expr = t.group_by("segment").aggregate(n=t.count(), promoters=(t.nps >= 9).cast("int64").sum())
+    sql = ibis.to_sql(expr, dialect="duckdb")
+    assert "GROUP BY" in sql and sql.count("SELECT") == 1
+
+
+def test_redact_url():
+    assert db.redact_url("postgresql://ana:s3cret@h:5432/cx") == "postgresql://ana:***@h:5432/cx"
+    assert db.redact_url("duckdb:///data/cx.duckdb") == "duckdb:///data/cx.duckdb"
+
+
+def test_duckdb_path_forms(tmp_path):
+    assert str(db.duckdb_path("duckdb:///data/cx.duckdb")) == "data/cx.duckdb"
+    assert str(db.duckdb_path("duckdb:////abs/cx.duckdb")) == "/abs/cx.duckdb"
+    assert db.duckdb_path("postgresql://h/db") is None
+
+
+def test_connect_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(DatabaseError, match="no survey database at .*cxresearch demo-data"):
+        db.connect(f"duckdb:///{tmp_path}/nope.duckdb")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_connection_error_names_host_but_not_password():
+    url = f"postgresql://ana:hunter2secret@127.0.0.1:{_free_port()}/cx"
+    with pytest.raises(DatabaseError) as info:
+        db.connect(url)
+    message = str(info.value)
+    assert "127.0.0.1" in message and "/cx" in message
+    assert "hunter2secret" not in message
+
+
+def test_connect_uses_environment(monkeypatch, demo_url):
+    monkeypatch.setenv("CX_DATABASE_URL", demo_url)
+    con = db.connect()
+    assert "responses" in con.list_tables()
+
+
+def test_missing_table_is_a_clear_error(tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "other.duckdb"))
+    with pytest.raises(DatabaseError, match="no table 'responses'"):
+        db.read_responses(con)
+
+
+def test_write_tables_is_all_or_nothing(tmp_path):
+    url = f"duckdb:///{tmp_path}/cx.duckdb"
+    tables = demo.generate(500, seed=1)
+    db.write_tables(url, tables)
+    con = db.connect(url)
+    before = db.fingerprint(con)
+    con.disconnect()
+    broken = dict(tables)
+    broken["responses"] = tables["responses"].drop(columns=["nps"])
+    with pytest.raises(KeyError):
+        db.write_tables(url, broken)
+    con = db.connect(url)
+    assert db.fingerprint(con) == before
+    assert con.table("responses").count().execute() == 500
+    assert [p.name for p in tmp_path.iterdir()] == ["cx.duckdb"]  # no temporary left
+
+
+def test_fingerprint_changes_with_content(tmp_path):
+    url = f"duckdb:///{tmp_path}/cx.duckdb"
+    tables = demo.generate(500, seed=1)
+    db.write_tables(url, tables)
+    con = db.connect(url)
+    first = db.fingerprint(con)
+    assert first == db.fingerprint(con) and len(first) == 12
+    con.disconnect()
+    tables["responses"].loc[0, "nps"] = (tables["responses"].loc[0, "nps"] + 1) % 11
+    db.write_tables(url, tables)
+    con = db.connect(url)
+    assert db.fingerprint(con) != first
+
+
+def test_read_responses_filters(con):
+    t = db.read_responses(
+        con, start="2025-03-01", end="2025-03-31", segment="B2B", country=["SE", "DK"]
+    )
+    out = (
+        t.aggregate(lo=t.responded_at.min(), hi=t.responded_at.max(), n=t.count())
+        .to_pandas()
+        .iloc[0]
+    )
+    assert out["lo"] >= pd.Timestamp("2025-03-01") and out["hi"] < pd.Timestamp("2025-04-01")
+    assert set(t.segment.to_pandas()) == {"B2B"}
+    assert set(t.country.to_pandas()) == {"SE", "DK"}
+    assert "month" in t.columns
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        db.read_responses(con, start="March 2025")
+
+
+def test_data_period(con):
+    assert db.data_period(con) == (dt.date(2024, 11, 1), dt.date(2026, 10, 31))
+
+
+def test_tables_match_schema(con):
+    for name, schema in TABLES.items():
+        assert con.table(name).schema().names == schema.names

@@ -1,0 +1,85 @@
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from cxresearch import db, demo, models
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
+
+
+def test_intent_calibration_counts_and_excludes_unknown():
+    df = pd.DataFrame(
+        {
+            "nps": [10, 10, 10, 10, 9, 9, 0],
+            "recommended_last_12m": ["yes", "no", "unknown", None, "yes", "yes", "no"],
+        }
+    )
+    out = models.intent_calibration(df).set_index("score")
+    assert out.loc[10, "n"] == 2 and out.loc[10, "recommended"] == 1
+    assert out.loc[10, "unknown"] == 2
+    assert out.loc[10, "estimate"] == 0.5
+    assert out.loc[9, "estimate"] == 1.0 and out.loc[0, "estimate"] == 0.0
+
+
+def test_intent_model_on_counts_equals_model_on_rows():
+    # oracle: the same logit fitted by statsmodels on individual rows
+    rng = np.random.default_rng(3)
+    score = rng.integers(0, 11, 3000)
+    y = rng.random(3000) < 1 / (1 + np.exp(-(-3 + 0.4 * score)))
+    df = pd.DataFrame({"nps": score, "recommended_last_12m": np.where(y, "yes", "no")})
+    on_counts = models.fit_intent(df)
+    on_rows = sm.Logit(y.astype(float), sm.add_constant(score.astype(float))).fit(disp=0)
+    np.testing.assert_allclose(on_counts.params.to_numpy(), on_rows.params, rtol=1e-6)
+    np.testing.assert_allclose(on_counts.bse.to_numpy(), on_rows.bse, rtol=1e-5)
+
+
+def test_intent_model_recovers_generator_truth(con):
+    # generator truth: logit P(yes | score) = a + b * score, per segment (demo.INTENT_TRUTH)
+    responses = db.read_responses(con)
+    fit = models.fit_intent(responses, by="segment")
+    tidy = models.tidy(fit).set_index("term")
+    for segment, (a, b) in demo.INTENT_TRUTH.items():
+        intercept = tidy.loc[f"C(segment)[{segment}]"]
+        slope = tidy.loc[f"C(segment)[{segment}]:score"]
+        assert intercept["ci_low"] < a < intercept["ci_high"], (segment, intercept)
+        assert slope["ci_low"] < b < slope["ci_high"], (segment, slope)
+    # about half of those who scored 10 actually recommended
+    overall = models.predict_intent(models.fit_intent(responses), scores=[10]).iloc[0]
+    assert 0.45 < overall["estimate"] < 0.56
+    calibration = models.intent_calibration(responses)
+    assert calibration["estimate"].is_monotonic_increasing
+
+
+def test_spend_model_recovers_the_140_percent(con):
+    # generator truth: spend multiplier by observed satisfaction level (demo.SPEND_MULTIPLIER)
+    customer_spend = db.read_customer_spend(con).to_pandas()
+    uplift = models.spend_uplift(models.fit_spend(customer_spend)).set_index("level")
+    for level, ratio in demo.SPEND_MULTIPLIER.items():
+        row = uplift.loc[level]
+        if level == 1:
+            assert row["estimate"] == 1.0
+            continue
+        assert row["ci_low"] < ratio < row["ci_high"], (level, row.to_dict())
+    assert uplift.loc[5, "uplift_pct"] == pytest.approx(140, abs=12)
+
+
+def test_spend_model_rejects_non_positive_spend():
+    df = pd.DataFrame(
+        {"monthly_spend": [10.0, 0.0, 5.0], "satisfaction_level": [1, 2, 3], "segment": ["B2C"] * 3}
+    )
+    with pytest.raises(ValueError, match="must be positive; row 1 holds 0.0"):
+        models.fit_spend(df)
+
+
+def test_tidy_columns_and_exponentiate():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"x": x, "y": 1 + 2 * x + rng.normal(size=200)})
+    result = sm.OLS.from_formula("y ~ x", df).fit()
+    tidy = models.tidy(result)
+    assert list(tidy.columns) == TIDY_COLUMNS
+    assert list(tidy["term"]) == ["Intercept", "x"]
+    np.testing.assert_allclose(tidy["estimate"], result.params)
+    exp = models.tidy(result, exponentiate=True)
+    np.testing.assert_allclose(exp["estimate"], np.exp(result.params))
