@@ -47,8 +47,9 @@ lab: $(STAMP) ## JupyterLab on notebooks/, package edits picked up without resta
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	IPYTHONDIR=$(CURDIR)/.ipython $(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP) ## Engine-side against pandas: NPS by segment on 1M and 10M responses
+bench: $(STAMP) ## Run every benchmark (ratios against the naive way)
 	$(BIN)/python benchmarks/nps_engine_vs_pandas.py
+	$(BIN)/python benchmarks/import_speed.py
 
 clean: ## Remove the venv, generated data and reports
 	rm -rf $(VENV) data reports/*/ reports/index.html .pytest_cache .ruff_cache

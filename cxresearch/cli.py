@@ -119,6 +119,72 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files to import (CSV, XLSX, SAV).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, csv, xlsx, qualtrics, surveymonkey or spss.")
+    ] = "auto",
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="Mapping YAML for non-canonical columns.")
+    ] = None,
+    survey: Annotated[
+        str | None, typer.Option("--survey", help="Survey name; also names the import source.")
+    ] = None,
+    db: DbOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+    suggest_mapping: Annotated[
+        bool, typer.Option("--suggest-mapping", help="Print a draft mapping for the file.")
+    ] = False,
+) -> None:
+    """Import survey exports: validated first, written all-or-nothing, idempotent."""
+    from cxresearch import imports
+
+    try:
+        if suggest_mapping:
+            if len(paths) != 1:
+                raise ParameterError("--suggest-mapping takes exactly one file")
+            out.print(imports.suggest_mapping(paths[0], fmt), markup=False, highlight=False)
+            return
+        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run)
+    except CXResearchError as exc:
+        _fail(exc)
+    for r in reports:
+        replaced = f", replacing {r.replaced:,} earlier rows" if r.replaced else ""
+        out.print(
+            f"{r.status:<9} {r.path}: {r.rows:,} {r.kind} rows as source {r.source!r} "
+            f"({r.format}, {r.encoding}){replaced}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run):
+    """Run the import with a progress bar on a terminal, plain log lines otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = len(paths) + (0 if dry_run else 1)
+    kwargs = dict(fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run)
+    if not err.is_terminal:
+        return imports.import_files(
+            paths, on_step=lambda text: err.print(f"import: {text}"), **kwargs
+        )
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("importing", total=total)
+
+        started = []
+
+        def step(text: str) -> None:
+            # each step names what starts now, so the one before it is done
+            progress.update(task, description=text, advance=1 if started else 0)
+            started.append(text)
+
+        return imports.import_files(paths, on_step=step, **kwargs)
+
+
 @app.command()
 def index() -> None:
     """Rewrite reports/index.html from the run records."""

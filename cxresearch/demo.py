@@ -130,6 +130,11 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
 }
 
 
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Format integer ids as text ids such as ``C0000042``."""
+    return (prefix + pd.Series(numbers).astype(str).str.zfill(width)).to_numpy(dtype=object)
+
+
 def _months(index: np.ndarray) -> np.ndarray:
     """Return the first day of month ``DEMO_START + index`` as datetime64[D]."""
     base = np.datetime64(DEMO_START.strftime("%Y-%m"), "M")
@@ -190,7 +195,7 @@ def generate(
 
     customers = pd.DataFrame(
         {
-            "customer_id": np.arange(1, n_cust + 1, dtype="int64"),
+            "customer_id": _ids("C", np.arange(1, n_cust + 1), 7),
             "segment": segment,
             "country": country,
             "industry": industry,
@@ -232,8 +237,9 @@ def generate(
     survey_id = np.where(relational, month + 1, 100)
     responses = pd.DataFrame(
         {
-            "response_id": np.arange(1, n_responses + 1, dtype="int64"),
-            "customer_id": (cust + 1).astype("int64"),
+            "response_id": _ids("R", np.arange(1, n_responses + 1), 8),
+            "source": "demo",
+            "customer_id": _ids("C", cust + 1, 7),
             "survey_id": survey_id.astype("int64"),
             "responded_at": responded_at,
             "touchpoint": touchpoint,
@@ -277,7 +283,7 @@ def generate(
     amount = base[rows] * mult[rows] * rng.lognormal(-0.03125, 0.25, len(rows))
     spend = pd.DataFrame(
         {
-            "customer_id": (rows + 1).astype("int64"),
+            "customer_id": _ids("C", rows + 1, 7),
             "month": pd.to_datetime(_months(start_month[rows] + offset)).date,
             "amount": np.round(amount, 2),
             "currency": "EUR",
@@ -324,8 +330,8 @@ def _service(rng, n_cust, level, start_month, active_months):
     p_complaint = np.where(csat <= 2, COMPLAINT_RATE_UNHAPPY, 0.002)
     interactions = pd.DataFrame(
         {
-            "interaction_id": np.arange(1, len(who) + 1, dtype="int64"),
-            "customer_id": (who + 1).astype("int64"),
+            "interaction_id": _ids("I", np.arange(1, len(who) + 1), 8),
+            "customer_id": _ids("C", who + 1, 7),
             "agent_id": (agent + 1).astype("int64"),
             "team": agent_team[agent],
             "occurred_at": occurred,

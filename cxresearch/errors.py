@@ -20,4 +20,12 @@ class DatabaseError(CXResearchError):
 
 
 class ImportValidationError(CXResearchError, ValueError):
-    """A survey file failed validation; nothing was written."""
+    """A survey file failed validation; nothing was written.
+
+    ``problems`` lists every problem found (up to a limit), each naming the file, the
+    row as the user counts it, the column, the value and what was expected.
+    """
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])

@@ -9,6 +9,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.schema as sch
 
+#: Identifiers (``customer_id``, ``response_id``, ``interaction_id``) are text, as survey
+#: tools and CRMs write them. ``responses.source`` names the import a response came from
+#: (``demo`` for demo data); ``response_id`` is unique within its source.
+
 #: Allowed codes for coded columns.
 SEGMENTS = ("B2B", "B2C")
 RECOMMENDED = ("yes", "no", "unknown")
@@ -19,7 +23,7 @@ SURVEY_KINDS = ("relational", "transactional")
 TABLES: dict[str, sch.Schema] = {
     "customers": ibis.schema(
         {
-            "customer_id": "int64",
+            "customer_id": "string",
             "segment": "string",
             "country": "string",
             "industry": "string",
@@ -38,8 +42,9 @@ TABLES: dict[str, sch.Schema] = {
     ),
     "responses": ibis.schema(
         {
-            "response_id": "int64",
-            "customer_id": "int64",
+            "response_id": "string",
+            "source": "string",
+            "customer_id": "string",
             "survey_id": "int64",
             "responded_at": "timestamp",
             "touchpoint": "string",
@@ -53,7 +58,7 @@ TABLES: dict[str, sch.Schema] = {
     ),
     "spend": ibis.schema(
         {
-            "customer_id": "int64",
+            "customer_id": "string",
             "month": "date",
             "amount": "float64",
             "currency": "string",
@@ -61,8 +66,8 @@ TABLES: dict[str, sch.Schema] = {
     ),
     "interactions": ibis.schema(
         {
-            "interaction_id": "int64",
-            "customer_id": "int64",
+            "interaction_id": "string",
+            "customer_id": "string",
             "agent_id": "int64",
             "team": "string",
             "occurred_at": "timestamp",
@@ -80,3 +85,16 @@ TABLES: dict[str, sch.Schema] = {
         }
     ),
 }
+
+#: The import log: one row per imported file (see :mod:`cxresearch.imports`).
+IMPORT_LOG = ibis.schema(
+    {
+        "source": "string",
+        "kind": "string",
+        "file_name": "string",
+        "sha256": "string",
+        "rows": "int64",
+        "encoding": "string",
+        "imported_at": "timestamp",
+    }
+)

@@ -115,7 +115,7 @@ def test_revenue_at_risk_uses_spend_of_the_unhappy_and_customer_base():
 
 CHURN_FIXTURE = pd.DataFrame(
     {
-        "customer_id": [1, 2, 3, 4, 5],
+        "customer_id": ["1", "2", "3", "4", "5"],
         "segment": ["B2B", "B2B", "B2C", "B2C", "B2C"],
         "first_purchase_date": [dt.date(2023, 5, 1)] * 3
         + [dt.date(2024, 1, 15), dt.date(2024, 3, 1)],
