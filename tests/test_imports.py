@@ -545,3 +545,18 @@ def test_ragged_rows_are_padded(tmp_path):
     # SurveyMonkey and hand-edited files drop trailing empty cells on some rows
     raw = readers.read(write(tmp_path / "ragged.csv", "a,b,c\n1,2\n3,4,5\n"))
     assert raw.frame.values.tolist() == [["1", "2", ""], ["3", "4", "5"]]
+
+
+def test_surveymonkey_excel_export(tmp_path):
+    rows = pd.read_csv(
+        FIXTURES / "surveymonkey" / "steak-risk-survey.csv",
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        nrows=12,
+    )
+    path = tmp_path / "steak.xlsx"
+    rows.to_excel(path, header=False, index=False)
+    raw = readers.read(path)
+    assert (raw.format, raw.header_rows, len(raw.frame)) == ("surveymonkey", 2, 10)
+    assert raw.frame["RespondentID"].iloc[0] == "3237565956"
