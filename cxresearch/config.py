@@ -31,8 +31,11 @@ DEFAULT_DATABASE_PATH: Path = DATA_DIR / "cx.duckdb"
 #: Environment variable holding the survey database URL.
 DATABASE_URL_ENV = "CX_DATABASE_URL"
 
-#: Smallest group reported without a flag (respondents).
+#: Smallest effective n reported without an ``unreliable`` flag.
 DEFAULT_MIN_N = 30
+
+#: Groups with fewer respondents are suppressed, so that no respondent can be singled out.
+DEFAULT_SUPPRESS_BELOW = 5
 
 load_dotenv(PROJECT_ROOT / ".env", override=False)
 

@@ -178,6 +178,16 @@ def read_spend(
     return _filter_dates(table(con, "spend"), "month", start, end)
 
 
+def read_interactions(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+) -> ir.Table:
+    """Return service contacts (``interactions``) in a period."""
+    return _filter_dates(table(con, "interactions"), "occurred_at", start, end)
+
+
 def _as_date(value: str | dt.date) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -295,6 +305,51 @@ def write_tables(url: str | None, tables: Mapping[str, pd.DataFrame]) -> str:
     return redact_url(url)
 
 
+def read_customer_satisfaction(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return one row per surveyed customer with their satisfaction and loyalty.
+
+    Aggregated inside the engine over the customer's responses in the period.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``[customer_id, segment, country, industry, first_purchase_date, churn_date,
+        responses, satisfaction_level, mean_nps, nps_group]``: ``satisfaction_level`` is
+        the mean CSAT rounded half up (1-5), ``nps_group`` the group of the mean NPS
+        rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6).
+    """
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    per = r.group_by("customer_id").aggregate(
+        responses=r.count(),
+        mean_csat=r.csat.cast("float64").mean(),
+        mean_nps=r.nps.cast("float64").mean(),
+    )
+    c = table(con, "customers")
+    j = per.inner_join(c, "customer_id")
+    rounded = (j.mean_nps + 0.5).floor()
+    return j.select(
+        "customer_id",
+        "segment",
+        "country",
+        "industry",
+        "first_purchase_date",
+        "churn_date",
+        "responses",
+        satisfaction_level=(j.mean_csat + 0.5).floor().cast("int64"),
+        mean_nps=j.mean_nps,
+        nps_group=ibis.cases(
+            (rounded >= 9, "promoter"), (rounded >= 7, "passive"), else_="detractor"
+        ),
+    )
+
+
 def read_customer_spend(
     con: ibis.BaseBackend,
     *,
@@ -305,21 +360,18 @@ def read_customer_spend(
 ) -> ir.Table:
     """Return one row per surveyed customer: satisfaction level and mean monthly spend.
 
-    Aggregated inside the engine: the mean CSAT of the customer's responses in the
-    period, rounded half up to ``satisfaction_level`` (1-5), and the mean of the
-    customer's monthly spend in the period.
+    Aggregated inside the engine: the columns of :func:`read_customer_satisfaction`
+    (customers with at least one CSAT answer) plus the mean of the customer's monthly
+    spend in the period.
 
     Returns
     -------
     ibis.expr.types.Table
-        ``[customer_id, segment, country, industry, satisfaction_level, responses,
-        months, monthly_spend]``.
+        ``[customer_id, segment, country, industry, satisfaction_level, nps_group,
+        responses, months, monthly_spend]``.
     """
-    r = read_responses(con, start=start, end=end, segment=segment, country=country)
-    r = r.filter(r.csat.notnull())
-    sat = r.group_by(["customer_id", "segment", "country", "industry"]).aggregate(
-        mean_csat=r.csat.cast("float64").mean(), responses=r.count()
-    )
+    sat = read_customer_satisfaction(con, start=start, end=end, segment=segment, country=country)
+    sat = sat.filter(sat.satisfaction_level.notnull())
     s = read_spend(con, start=start, end=end)
     spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
     j = sat.inner_join(spent, "customer_id")
@@ -328,11 +380,39 @@ def read_customer_spend(
         "segment",
         "country",
         "industry",
-        satisfaction_level=(j.mean_csat + 0.5).floor().cast("int64"),
-        responses=j.responses,
-        months=j.months,
-        monthly_spend=j.monthly_spend,
+        "satisfaction_level",
+        "nps_group",
+        "responses",
+        "months",
+        "monthly_spend",
     )
+
+
+def read_driver_ratings(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return one row per response that rated attributes, one column per attribute.
+
+    The long ``ratings`` table is pivoted inside the engine.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``[response_id, source, segment, country, touchpoint, nps, csat, <attribute>...]``.
+    """
+    ratings = table(con, "ratings")
+    names = sorted(ratings.select("attribute").distinct().to_pandas()["attribute"].dropna())
+    wide = ratings.group_by(["response_id", "source"]).aggregate(
+        **{a: (ratings.attribute == a).ifelse(ratings.rating, None).max() for a in names}
+    )
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    r = r.select("response_id", "source", "segment", "country", "touchpoint", "nps", "csat")
+    return r.inner_join(wide, ["response_id", "source"])
 
 
 def data_period(con: ibis.BaseBackend) -> tuple[dt.date, dt.date]:
@@ -348,3 +428,20 @@ def data_period(con: ibis.BaseBackend) -> tuple[dt.date, dt.date]:
     first = pd.Timestamp(row["first"])
     last = pd.Timestamp(row["last"]) + pd.offsets.MonthEnd(0)
     return first.date(), last.date()
+
+
+def recent_period(con: ibis.BaseBackend, months: int = 3) -> tuple[dt.date, dt.date]:
+    """The last ``months`` whole calendar months that hold responses.
+
+    A month counts as whole when responses continue into its last week, so that a wave
+    still in the field is not compared with a complete one.
+    """
+    r = table(con, "responses")
+    last = pd.Timestamp(r.responded_at.max().to_pandas())
+    if pd.isna(last):
+        raise DatabaseError("the responses table is empty")
+    month_end = last + pd.offsets.MonthEnd(0)
+    if (month_end - last).days > 7:
+        month_end = last.replace(day=1) - pd.Timedelta(days=1)
+    first = (month_end - pd.DateOffset(months=months) + pd.Timedelta(days=1)).normalize()
+    return first.replace(day=1).date(), month_end.date()

@@ -33,6 +33,19 @@ DEFAULT_SEED = 2026
 
 #: P(recommended in the last 12 months | NPS score) = logistic(a + b * score), per segment.
 INTENT_TRUTH: dict[str, tuple[float, float]] = {"B2C": (-5.0, 0.5), "B2B": (-5.4, 0.56)}
+#: Effect of one rating point above the customer's level on the NPS (relational surveys):
+#: the key-driver analysis should find the first four and not ``website``.
+DRIVER_EFFECTS: dict[str, float] = {
+    "product_quality": 0.8,
+    "support": 0.5,
+    "delivery": 0.3,
+    "price": 0.2,
+    "website": 0.0,
+}
+#: A real NPS change: Denmark's mean score drops by this much in the last
+#: :data:`CHANGE_MONTHS` months; no other country changes.
+NPS_CHANGE = {"DK": -0.8}
+CHANGE_MONTHS = 3
 #: Expected monthly spend relative to observed satisfaction level 1.
 SPEND_MULTIPLIER: dict[int, float] = {1: 1.0, 2: 1.3, 3: 1.65, 4: 2.0, 5: 2.4}
 #: Monthly probability of churning, by latent experience level.
@@ -220,7 +233,18 @@ def generate(
     step = _choice(rng, [-1, 0, 1], [0.2, 0.6, 0.2], n_responses).astype(int)
     csat = np.clip(level[cust] + step, 1, 5)
     shift = np.array([TOUCHPOINT_NPS_SHIFT[t] for t in touchpoint])
-    nps = np.clip(np.rint(rng.normal(NPS_MEAN_BY_CSAT[csat - 1] + shift, 1.4)), 0, 10).astype(int)
+    relational = touchpoint == "relationship"
+    attrs = list(DRIVER_EFFECTS)
+    ratings = np.clip(np.rint(level[cust][:, None] + rng.normal(0, 1, (n_responses, 4))), 1, 5)
+    ratings = np.column_stack([ratings, rng.integers(1, 6, n_responses)])  # website: noise
+    effects = np.array([DRIVER_EFFECTS[a] for a in attrs])
+    driver = ((ratings - level[cust][:, None]) * effects).sum(axis=1) * relational
+    for country_code, delta in NPS_CHANGE.items():
+        shift = shift + delta * (
+            (country[cust] == country_code) & (month >= MONTHS - CHANGE_MONTHS)
+        )
+    mean = NPS_MEAN_BY_CSAT[csat - 1] + shift + driver
+    nps = np.clip(np.rint(rng.normal(mean, 1.4)), 0, 10).astype(int)
     seg_r = segment[cust]
     a = np.where(seg_r == "B2B", INTENT_TRUTH["B2B"][0], INTENT_TRUTH["B2C"][0])
     b = np.where(seg_r == "B2B", INTENT_TRUTH["B2B"][1], INTENT_TRUTH["B2C"][1])
@@ -233,7 +257,6 @@ def generate(
     lang[rng.random(n_responses) < 0.1] = "en"
     comment = _comments(rng, lang, nps)
 
-    relational = touchpoint == "relationship"
     survey_id = np.where(relational, month + 1, 100)
     responses = pd.DataFrame(
         {
@@ -250,7 +273,17 @@ def generate(
             "comment": comment,
             "weight": np.ones(n_responses),
         }
-    ).sort_values("responded_at", kind="stable", ignore_index=True)
+    )
+    rel_idx = np.flatnonzero(relational)
+    rating_rows = pd.DataFrame(
+        {
+            "response_id": np.repeat(responses["response_id"].to_numpy()[rel_idx], len(attrs)),
+            "source": "demo",
+            "attribute": np.tile(np.array(attrs, dtype=object), len(rel_idx)),
+            "rating": ratings[rel_idx].reshape(-1).astype("int8"),
+        }
+    )
+    responses = responses.sort_values("responded_at", kind="stable", ignore_index=True)
 
     surveys = pd.DataFrame(
         {
@@ -295,6 +328,7 @@ def generate(
         "customers": customers,
         "surveys": surveys,
         "responses": responses,
+        "ratings": rating_rows,
         "spend": spend,
         "interactions": interactions,
         "agent_satisfaction": agents,

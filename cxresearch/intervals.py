@@ -103,3 +103,30 @@ def nps_interval(promoters, detractors, n, confidence: float = 0.95, method: str
         variance = p_pro + p_det - centre**2
         se = np.sqrt(variance / n_eff)
     return estimate, se, np.maximum(centre - z * se, -1.0), np.minimum(centre + z * se, 1.0)
+
+
+def correlation(x, y, confidence: float = 0.95) -> dict[str, float]:
+    r"""Pearson correlation with its Fisher-z interval and two-sided p value.
+
+    Returns
+    -------
+    dict
+        ``n, estimate, ci_low, ci_high, p_value`` (NaN where n < 4).
+
+    Notes
+    -----
+    :math:`z = \operatorname{artanh} r` has standard error :math:`1/\sqrt{n - 3}`
+    (Fisher 1921); the interval is transformed back with tanh.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    n = len(x)
+    if n < 4 or np.std(x) == 0 or np.std(y) == 0:
+        return {"n": n, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+    r, p = stats.pearsonr(x, y)
+    z, se = np.arctanh(r), 1 / np.sqrt(n - 3)
+    q = z_value(confidence)
+    return {"n": n, "estimate": float(r), "ci_low": float(np.tanh(z - q * se)),
+            "ci_high": float(np.tanh(z + q * se)), "p_value": float(p)}  # fmt: skip

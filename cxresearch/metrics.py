@@ -3,11 +3,23 @@
 Every metric takes an Ibis table (aggregated inside its engine) or a pandas DataFrame,
 optional grouping columns ``by``, and returns one tidy DataFrame with the columns
 
-``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n]``
+``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
+suppressed, unreliable]``
 
 plus the counts behind the estimate. Proportions and the NPS are on the 0-1 (NPS: -1 to
-1) scale; reports multiply by 100. ``low_n`` is True where ``n`` is under ``min_n``: such
-rows are kept and flagged, never dropped silently.
+1) scale; reports multiply by 100.
+
+Small groups are never dropped silently:
+
+* ``suppressed``: fewer than ``suppress_below`` respondents (5 by default): the estimate,
+  its interval and the counts are blanked, so that no respondent can be singled out; ``n``
+  stays.
+* ``unreliable``: an effective n under ``min_n`` (30 by default) or an interval wider than
+  ``max_ci_width`` (0.30 of the metric's range), after the NCHS data presentation standards
+  for proportions (Parker et al. 2017): shown, and marked.
+
+With ``weights=``, estimates are weighted means and intervals use Kish's effective sample
+size ``(sum w)^2 / sum w^2`` in place of n.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cxresearch import intervals
-from cxresearch.config import DEFAULT_MIN_N
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 
 TableLike = ir.Table | pd.DataFrame
 PERIODS = ("month", "quarter", "year")
@@ -64,20 +76,47 @@ def _finish(
     confidence: float,
     min_n: int,
     extra: Sequence[str] = (),
+    *,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+    max_ci_width: float = 0.30,
 ) -> pd.DataFrame:
     estimate, se, low, high = values
     out = counts[by].copy()
     out["metric"] = metric
     out["n"] = counts["n"].astype("int64")
+    out["effective_n"] = counts["effective_n"] if "effective_n" in counts else out["n"]
     out["estimate"] = estimate
     out["std_error"] = se
     out["ci_low"] = low
     out["ci_high"] = high
     out["confidence"] = confidence
-    out["low_n"] = out["n"] < min_n
+    suppressed = out["n"] < suppress_below
+    out["suppressed"] = suppressed
+    width = out["ci_high"] - out["ci_low"]
+    out["unreliable"] = ~suppressed & ((out["effective_n"] < min_n) | (width > max_ci_width))
     for col in extra:
-        out[col] = counts[col].astype("int64")
+        out[col] = counts[col].astype("Float64" if col.startswith("weighted_") else "Int64")
+    hide = ["estimate", "std_error", "ci_low", "ci_high", *extra]
+    out.loc[suppressed, hide] = pd.NA if len(extra) else np.nan
+    for col in ("estimate", "std_error", "ci_low", "ci_high"):
+        out[col] = out[col].astype(float)
     return out
+
+
+def _weight_aggregates(t: ir.Table, weights: str | None) -> tuple[ir.Value, dict]:
+    """The weight expression and the aggregates that give Kish's effective n."""
+    if weights is None:
+        w = ibis.literal(1.0)
+        return w, {"n": t.count(), "sum_w": t.count().cast("float64"),
+                   "sum_w2": t.count().cast("float64")}  # fmt: skip
+    _check_columns(t, [weights])
+    w = t[weights].cast("float64")
+    return w, {"n": t.count(), "sum_w": w.sum(), "sum_w2": (w * w).sum()}
+
+
+def _effective(counts: pd.DataFrame) -> pd.Series:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts["sum_w"] ** 2 / counts["sum_w2"]
 
 
 def _check_range(t: ir.Table, column: str, low: int, high: int) -> None:
@@ -93,9 +132,11 @@ def nps(
     score: str = "nps",
     *,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
     confidence: float = 0.95,
     method: str = "wald",
     min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Net Promoter Score per group, with trinomial standard error and interval.
 
@@ -107,24 +148,30 @@ def nps(
         Column of 0-10 recommend scores; missing scores are left out.
     by
         Grouping column(s).
+    weights
+        Column of respondent weights; ``None`` weighs every respondent equally.
     confidence
         Two-sided confidence level.
     method
         ``"wald"`` or ``"adjusted_wald"`` (see :func:`cxresearch.intervals.nps_interval`).
     min_n
-        Groups with fewer valid scores are flagged in ``low_n``.
+        Groups with a smaller effective n are flagged ``unreliable``.
+    suppress_below
+        Groups with fewer respondents are ``suppressed``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
-        promoters, passives, detractors]``: ``metric`` is ``"nps"``; ``estimate`` is
-        the promoter share minus the detractor share (-1 to 1).
+        ``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
+        suppressed, unreliable, promoters, passives, detractors]``: ``metric`` is
+        ``"nps"``; ``estimate`` is the (weighted) promoter share minus the detractor
+        share (-1 to 1); the three counts are respondents, unweighted.
 
     Notes
     -----
     Promoters score 9-10, passives 7-8, detractors 0-6 (Reichheld 2003). The variance
-    is the trinomial one; see :func:`cxresearch.intervals.nps_interval`.
+    is the trinomial one; see :func:`cxresearch.intervals.nps_interval`. With weights
+    the shares are weighted and n is Kish's effective n.
 
     Examples
     --------
@@ -139,19 +186,36 @@ def nps(
     _check_range(t, score, 0, 10)
     t = t.filter(t[score].notnull())
     s = t[score]
+    w, aggs = _weight_aggregates(t, weights)
     counts = _aggregate(
         t,
         groups,
-        n=t.count(),
+        **aggs,
         promoters=(s >= 9).cast("int64").sum(),
         detractors=(s <= 6).cast("int64").sum(),
+        w_pro=(s >= 9).ifelse(w, 0.0).sum(),
+        w_det=(s <= 6).ifelse(w, 0.0).sum(),
     )
     counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
+    counts["effective_n"] = _effective(counts)
+    n_eff = counts["effective_n"]
     values = intervals.nps_interval(
-        counts["promoters"], counts["detractors"], counts["n"], confidence, method
+        counts["w_pro"] / counts["sum_w"] * n_eff,
+        counts["w_det"] / counts["sum_w"] * n_eff,
+        n_eff,
+        confidence,
+        method,
     )
     return _finish(
-        counts, groups, "nps", values, confidence, min_n, ("promoters", "passives", "detractors")
+        counts,
+        groups,
+        "nps",
+        values,
+        confidence,
+        min_n,
+        ("promoters", "passives", "detractors"),
+        suppress_below=suppress_below,
+        max_ci_width=0.60,
     )
 
 
@@ -160,10 +224,12 @@ def csat(
     score: str = "csat",
     *,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
     satisfied: int = 4,
     scale: tuple[int, int] = (1, 5),
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Customer satisfaction (CSAT): the share of satisfied respondents, Wilson interval.
 
@@ -175,6 +241,8 @@ def csat(
         Column of satisfaction ratings on ``scale``; missing ratings are left out.
     by
         Grouping column(s).
+    weights
+        Column of respondent weights; ``None`` weighs every respondent equally.
     satisfied
         Lowest rating counted as satisfied (4 on a 1-5 scale: the top-two box).
     scale
@@ -182,29 +250,45 @@ def csat(
     confidence
         Two-sided confidence level.
     min_n
-        Groups with fewer valid ratings are flagged in ``low_n``.
+        Groups with a smaller effective n are flagged ``unreliable``.
+    suppress_below
+        Groups with fewer respondents are ``suppressed``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
-        satisfied]``: ``metric`` is ``"csat"``; ``estimate`` is satisfied / all (0-1).
+        ``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
+        suppressed, unreliable, satisfied]``: ``metric`` is ``"csat"``; ``estimate`` is
+        the (weighted) share satisfied (0-1); ``satisfied`` counts respondents.
 
     Notes
     -----
     CSAT = satisfied / all x 100 in reports; the interval is Wilson's
-    (:func:`cxresearch.intervals.wilson`).
+    (:func:`cxresearch.intervals.wilson`), with Kish's effective n when weighted.
     """
     t = as_table(data)
     groups = _by_list(by)
     _check_columns(t, [score, *groups])
     _check_range(t, score, *scale)
     t = t.filter(t[score].notnull())
+    ok = t[score] >= satisfied
+    w, aggs = _weight_aggregates(t, weights)
     counts = _aggregate(
-        t, groups, n=t.count(), satisfied=(t[score] >= satisfied).cast("int64").sum()
+        t, groups, **aggs, satisfied=ok.cast("int64").sum(), w_sat=ok.ifelse(w, 0.0).sum()
     )
-    values = intervals.wilson(counts["satisfied"], counts["n"], confidence)
-    return _finish(counts, groups, "csat", values, confidence, min_n, ("satisfied",))
+    counts["effective_n"] = _effective(counts)
+    share = counts["w_sat"] / counts["sum_w"]
+    values = intervals.wilson(share * counts["effective_n"], counts["effective_n"], confidence)
+    return _finish(
+        counts,
+        groups,
+        "csat",
+        values,
+        confidence,
+        min_n,
+        ("satisfied",),
+        suppress_below=suppress_below,
+    )
 
 
 def period_starts(start: str | dt.date, end: str | dt.date, period: str = "month") -> pd.DataFrame:
@@ -238,6 +322,7 @@ def churn_rate(
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Churn rate per calendar month, quarter or year.
 
@@ -255,15 +340,18 @@ def churn_rate(
     confidence
         Two-sided confidence level.
     min_n
-        Periods with fewer customers at risk are flagged in ``low_n``.
+        Periods with fewer customers at risk are flagged ``unreliable``.
+    suppress_below
+        Periods with fewer customers at risk are ``suppressed``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, period_start, metric, n, estimate, std_error, ci_low, ci_high,
-        confidence, low_n, churned]``: ``n`` is the customers at risk (customers before
-        the period began and not yet churned), ``churned`` those of them whose churn date
-        falls in the period, ``estimate`` = churned / n with a Wilson interval.
+        ``[*by, period_start, metric, n, effective_n, estimate, std_error, ci_low,
+        ci_high, confidence, suppressed, unreliable, churned]``: ``n`` is the customers
+        at risk (customers before the period began and not yet churned), ``churned``
+        those of them whose churn date falls in the period, ``estimate`` = churned / n
+        with a Wilson interval.
     """
     t = as_table(customers)
     groups = _by_list(by)
@@ -290,8 +378,49 @@ def churn_rate(
         confidence,
         min_n,
         ("churned",),
+        suppress_below=suppress_below,
     )
     return out
+
+
+def churn_share(
+    customers: TableLike,
+    churned: str = "churned",
+    *,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+) -> pd.DataFrame:
+    """Share of customers who left over a window, per group, with a Wilson interval.
+
+    Parameters
+    ----------
+    customers
+        One row per customer with a boolean ``churned`` column (for example from
+        :func:`cxresearch.retention.durations`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
+        suppressed, unreliable, churned]``.
+    """
+    t = as_table(customers)
+    groups = _by_list(by)
+    _check_columns(t, [churned, *groups])
+    counts = _aggregate(t, groups, n=t.count(), churned=t[churned].cast("int64").sum())
+    values = intervals.wilson(counts["churned"], counts["n"], confidence)
+    return _finish(
+        counts,
+        groups,
+        "churn_share",
+        values,
+        confidence,
+        min_n,
+        ("churned",),
+        suppress_below=suppress_below,
+    )
 
 
 def revenue_at_risk_formula(
@@ -324,10 +453,12 @@ def revenue_at_risk(
     *,
     customers: int | None = None,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
     satisfied: int = 4,
     churn_probability: float = 0.95,
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Monthly revenue at risk from unhappy customers, per group, with an interval.
 
@@ -343,6 +474,8 @@ def revenue_at_risk(
         of each group (the survey is the whole base).
     by
         Grouping column(s).
+    weights
+        Column of respondent weights for the unhappy share; ``None``: equal weights.
     satisfied
         Lowest score counted as satisfied; lower scores are unhappy.
     churn_probability
@@ -350,13 +483,16 @@ def revenue_at_risk(
     confidence
         Two-sided confidence level.
     min_n
-        Groups with fewer respondents are flagged in ``low_n``.
+        Groups with a smaller effective n are flagged ``unreliable``.
+    suppress_below
+        Groups with fewer respondents are ``suppressed``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, metric, n, estimate, std_error, ci_low, ci_high, confidence, low_n,
-        unhappy, unhappy_share, mean_spend_unhappy, churn_probability, customers]``.
+        ``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
+        suppressed, unreliable, unhappy, unhappy_share, mean_spend_unhappy,
+        churn_probability, customers]``; ``estimate`` in currency units a month.
 
     Notes
     -----
@@ -371,23 +507,39 @@ def revenue_at_risk(
     _check_columns(t, [score, spend, *groups])
     t = t.filter(t[score].notnull() & t[spend].notnull())
     unhappy = t[score] < satisfied
+    w, aggs = _weight_aggregates(t, weights)
     counts = _aggregate(
         t,
         groups,
-        n=t.count(),
+        **aggs,
         unhappy=unhappy.cast("int64").sum(),
+        w_unhappy=unhappy.ifelse(w, 0.0).sum(),
         spend_unhappy=unhappy.ifelse(t[spend], 0).sum(),
     )
-    share, share_se, low, high = intervals.wilson(counts["unhappy"], counts["n"], confidence)
+    counts["effective_n"] = _effective(counts)
+    n_eff = counts["effective_n"]
+    share, share_se, low, high = intervals.wilson(
+        counts["w_unhappy"] / counts["sum_w"] * n_eff, n_eff, confidence
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_spend = counts["spend_unhappy"] / counts["unhappy"]
     mean_spend = mean_spend.fillna(0.0)
     base = counts["n"] if customers is None else customers
     scale = base * churn_probability * mean_spend
     values = (share * scale, share_se * scale, low * scale, high * scale)
-    out = _finish(counts, groups, "revenue_at_risk", values, confidence, min_n, ("unhappy",))
-    out["unhappy_share"] = share
-    out["mean_spend_unhappy"] = mean_spend
+    out = _finish(
+        counts,
+        groups,
+        "revenue_at_risk",
+        values,
+        confidence,
+        min_n,
+        ("unhappy",),
+        suppress_below=suppress_below,
+        max_ci_width=np.inf,
+    )
+    out["unhappy_share"] = pd.Series(share, index=out.index).where(~out["suppressed"])
+    out["mean_spend_unhappy"] = mean_spend.where(~out["suppressed"])
     out["churn_probability"] = churn_probability
     out["customers"] = base
     return out

@@ -161,6 +161,26 @@ def predict_intent(
     )
 
 
+def predict_intent_by(
+    result, counts: pd.DataFrame, by: str, scores: Sequence[int] = (10, 9), confidence: float = 0.95
+) -> pd.DataFrame:
+    """Predicted P(recommended) per group from a model fitted with ``by``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[by, score, estimate, ci_low, ci_high, confidence, n]``: ``n`` the group's yes and
+        no answers behind the model.
+    """
+    rows = []
+    for group in sorted(counts[by].unique()):
+        pred = predict_intent(result, scores=scores, confidence=confidence, **{by: group})
+        pred.insert(0, by, group)
+        pred["n"] = int(counts.loc[counts[by] == group, "n"].sum())
+        rows.append(pred)
+    return pd.concat(rows, ignore_index=True)
+
+
 def fit_spend(
     data: TableLike,
     spend: str = "monthly_spend",

@@ -153,3 +153,109 @@ def plot_estimates(
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax
+
+
+def plot_trend(
+    table: pd.DataFrame,
+    x: str = "month",
+    *,
+    scale: float = 100,
+    label: str = "",
+    hue: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A metric over time with its interval band, one line per ``hue`` group.
+
+    Suppressed points are left out; the band is the interval of each point.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    shown = table[~table.get("suppressed", pd.Series(False, index=table.index)).astype(bool)]
+    groups = shown.groupby(hue) if hue else [(None, shown)]
+    colours = sns.color_palette("colorblind", n_colors=max(1, shown[hue].nunique() if hue else 1))
+    for colour, (name, part) in zip(colours, groups, strict=False):
+        part = part.sort_values(x)
+        ax.plot(
+            part[x],
+            part["estimate"] * scale,
+            marker="o",
+            ms=3,
+            color=colour,
+            label=str(name) if hue else None,
+        )
+        ax.fill_between(
+            part[x], part["ci_low"] * scale, part["ci_high"] * scale, color=colour, alpha=0.15, lw=0
+        )
+    ax.set_ylabel(label)
+    ax.set_xlabel("")
+    if hue:
+        ax.legend(frameon=False, title=hue)
+    return ax
+
+
+def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Importance (relative weight share) against performance (mean rating) per attribute.
+
+    Parameters
+    ----------
+    drivers
+        Output of :func:`cxresearch.drivers.key_drivers`.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    total = drivers["estimate"].sum()
+    imp = drivers["estimate"] / total * 100
+    err = [
+        (drivers["estimate"] - drivers["ci_low"]).clip(lower=0) / total * 100,
+        (drivers["ci_high"] - drivers["estimate"]).clip(lower=0) / total * 100,
+    ]
+    ax.errorbar(drivers["performance"], imp, yerr=err, fmt="o", color=ACCENT, capsize=4)
+    for row, y in zip(drivers.itertuples(), imp, strict=True):
+        ax.annotate(
+            row.attribute.replace("_", " "),
+            (row.performance, y),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=9,
+        )
+    ax.axhline(100 / len(drivers), color="grey", lw=0.8, ls="--")
+    ax.axvline(drivers["performance"].mean(), color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("Performance (mean rating, 1-5)")
+    ax.set_ylabel("Importance (share of explained variance, %)")
+    return ax
+
+
+def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) -> Axes:
+    """Kaplan-Meier retention curves, coloured with the NPS palette when grouped by it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    colours = {"promoter": PALETTE["promoters"], "passive": PALETTE["passives"],
+               "detractor": PALETTE["detractors"]}  # fmt: skip
+    for name, part in curves.groupby(group):
+        colour = colours.get(name)
+        ax.step(part["months"], part["estimate"] * 100, where="post", color=colour, label=name)
+        ax.fill_between(
+            part["months"],
+            part["ci_low"] * 100,
+            part["ci_high"] * 100,
+            step="post",
+            color=colour,
+            alpha=0.15,
+            lw=0,
+        )
+    ax.set_xlabel("Months")
+    ax.set_ylabel("Still a customer (%)")
+    ax.legend(frameon=False)
+    return ax

@@ -55,6 +55,60 @@ def estimate_text(
     return f"{est}{unit} ({conf} CI {low} to {high}{unit}; n = {fmt_number(row['n'])})"
 
 
+def change_text(
+    label: str,
+    current: Mapping[str, Any],
+    change: Mapping[str, Any],
+    *,
+    scale: float = 100,
+    unit: str = "",
+    since: str = "the previous period",
+) -> str:
+    """A headline: the current value with its interval and n, and the tested change.
+
+    Examples
+    --------
+    >>> now = {"estimate": 0.32, "ci_low": 0.28, "ci_high": 0.36, "n": 1234,
+    ...        "confidence": 0.95}
+    >>> ch = {"difference": 0.05, "p_adjusted": 0.01, "significant": True}
+    >>> change_text("NPS", now, ch, since="Q2")
+    'NPS 32 (95% CI 28 to 36; n = 1,234), up 5 points since Q2 (p = 0.010): a significant change.'
+    """
+    if current.get("suppressed", False):
+        return f"{label}: too few respondents to show."
+    head = f"{label} {estimate_text(current, scale=scale, unit=unit)}"
+    diff = change.get("difference")
+    if diff is None or pd.isna(diff):
+        return head + "."
+    points = "points" if not unit else "percentage points"
+    direction = "up" if diff > 0 else "down" if diff < 0 else "unchanged,"
+    amount = fmt_number(abs(diff) * scale)
+    verdict = "a significant change" if change.get("significant") else "not a significant change"
+    p = change.get("p_adjusted", change.get("p_value"))
+    return f"{head}, {direction} {amount} {points} since {since} (p = {p:.3f}): {verdict}."
+
+
+def change_table(
+    changes: pd.DataFrame, labels: Mapping[str, str], *, scale: float = 100, decimals: int = 1
+) -> pd.DataFrame:
+    """Format the output of :func:`cxresearch.compare.difference` for display."""
+    out = pd.DataFrame({head: changes[col].astype(str) for col, head in labels.items()})
+    out["Now"] = [fmt_number(v * scale, decimals) for v in changes["estimate_a"]]
+    out["Before"] = [fmt_number(v * scale, decimals) for v in changes["estimate_b"]]
+    out["Change"] = [fmt_number(v * scale, decimals) for v in changes["difference"]]
+    out["95% CI of change"] = [
+        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
+        for lo, hi in zip(changes["ci_low"], changes["ci_high"], strict=True)
+    ]
+    out["n now / before"] = [
+        f"{fmt_number(a)} / {fmt_number(b)}"
+        for a, b in zip(changes["n_a"], changes["n_b"], strict=True)
+    ]
+    out["p (adjusted)"] = [f"{p:.3f}" if not pd.isna(p) else "–" for p in changes["p_adjusted"]]
+    out["Significant"] = ["yes" if s else "" for s in changes["significant"]]
+    return out
+
+
 def metric_table(
     table: pd.DataFrame,
     labels: Mapping[str, str],
@@ -68,7 +122,8 @@ def metric_table(
     Parameters
     ----------
     table
-        A metric table (``estimate, ci_low, ci_high, n`` and optionally ``low_n``).
+        A metric table (``estimate, ci_low, ci_high, n`` and optionally ``suppressed``
+        and ``unreliable``).
     labels
         Group columns to show, mapped to their display headings.
     scale, decimals
@@ -89,13 +144,20 @@ def metric_table(
         for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
     ]
     out["n"] = [fmt_number(v) for v in table["n"]]
-    if "low_n" in table:
-        min_note = "small group: read with care"
-        out["Note"] = [min_note if flag else "" for flag in table["low_n"]]
+    if "suppressed" in table or "unreliable" in table:
+        notes = []
+        for _, row in table.iterrows():
+            if row.get("suppressed", False):
+                notes.append("too few respondents to show")
+            elif row.get("unreliable", False):
+                notes.append("small group or wide interval: read with care")
+            else:
+                notes.append("")
+        out["Note"] = notes
     return out
 
 
-def show_table(table: pd.DataFrame, caption: str = "") -> HTML:
+def show_table(table: pd.DataFrame, caption: str = "") -> None:
     """Display a table as escaped HTML with the report's table style."""
     body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
     if caption:
@@ -105,7 +167,7 @@ def show_table(table: pd.DataFrame, caption: str = "") -> HTML:
             body,
             count=1,
         )
-    return HTML(body)
+    display(HTML(body))
 
 
 def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
@@ -130,9 +192,95 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
     display({"image/png": data}, raw=True, metadata={"image/png": {"alt": alt}})
 
 
-def show_headline(text: str) -> HTML:
+def show_note(text: str) -> None:
+    """Display a short note in small print (assumptions, caveats); text is escaped."""
+    display(HTML(f'<p class="cx-note">{html.escape(text)}</p>'))
+
+
+def plain_table(table: pd.DataFrame, labels: Mapping[str, str], *, decimals: int = 2):
+    """Rename and format a small table of counts and means for display."""
+    out = table[list(labels)].rename(columns=dict(labels)).copy()
+    for col in out.columns:
+        if pd.api.types.is_integer_dtype(out[col]):
+            out[col] = [fmt_number(v) for v in out[col]]
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = [fmt_number(v, decimals) for v in out[col]]
+    return out
+
+
+def share_table(concentration: pd.DataFrame) -> pd.DataFrame:
+    """Format :func:`cxresearch.value.revenue_concentration` for display."""
+    return pd.DataFrame({
+        "Top customers by spend": [f"{v:.0%}" for v in concentration["customer_share"]],
+        "Customers": [fmt_number(v) for v in concentration["customers"]],
+        "Share of revenue": [f"{v:.0%}" for v in concentration["revenue_share"]],
+    })  # fmt: skip
+
+
+def group_share_table(shares: pd.DataFrame, group: str, heading: str) -> pd.DataFrame:
+    """Format :func:`cxresearch.value.revenue_share_by_group` for display."""
+    return pd.DataFrame({
+        heading: shares[group].astype(str),
+        "Customers": [fmt_number(v) for v in shares["customers"]],
+        "Share of customers": [f"{v:.0%}" for v in shares["customer_share"]],
+        "Share of revenue": [f"{v:.0%}" for v in shares["revenue_share"]],
+    })  # fmt: skip
+
+
+def risk_table(risk: pd.DataFrame, level: str = "satisfaction_level") -> pd.DataFrame:
+    """Format :func:`cxresearch.value.revenue_at_risk_observed` for display."""
+    return pd.DataFrame({
+        "Satisfaction level": risk[level].astype(str),
+        "Customers": [fmt_number(v) for v in risk["customers"]],
+        "Left (%)": [fmt_number(v * 100, 1) for v in risk["churn_rate"]],
+        "Monthly revenue lost": [fmt_number(v) for v in risk["estimate"]],
+        "95% CI": [f"{fmt_number(lo)} to {fmt_number(hi)}"
+                   for lo, hi in zip(risk["ci_low"], risk["ci_high"], strict=True)],
+    })  # fmt: skip
+
+
+def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
+    """Format :func:`cxresearch.drivers.key_drivers` for display."""
+    return pd.DataFrame({
+        "Attribute": drivers["attribute"].str.replace("_", " "),
+        "Relative weight": [fmt_number(v, 3) for v in drivers["estimate"]],
+        "95% CI": [f"{fmt_number(lo, 3)} to {fmt_number(hi, 3)}"
+                   for lo, hi in zip(drivers["ci_low"], drivers["ci_high"], strict=True)],
+        "Share": [f"{v:.0%}" for v in drivers["share"]],
+        "Mean rating": [fmt_number(v, 2) for v in drivers["performance"]],
+        "n": [fmt_number(v) for v in drivers["n"]],
+    })  # fmt: skip
+
+
+def silent_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Format :func:`cxresearch.service.silent_dissatisfaction` for display."""
+    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
+    out["Silent per complaint"] = [fmt_number(v) for v in table["estimate"]]
+    out["95% CI"] = [
+        f"{fmt_number(lo)} to {fmt_number(hi)}"
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    out["Unhappy contacts (n)"] = [fmt_number(v) for v in table["n"]]
+    out["Complaints"] = [fmt_number(v) for v in table["complaints"]]
+    return out
+
+
+def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Format correlations (``estimate, ci_low, ci_high, n, p_value``) for display."""
+    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
+    out["r"] = [fmt_number(v, 2) for v in table["estimate"]]
+    out["95% CI"] = [
+        f"{fmt_number(lo, 2)} to {fmt_number(hi, 2)}"
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    out["n"] = [fmt_number(v) for v in table["n"]]
+    out["p"] = [f"{p:.3f}" for p in table["p_value"]]
+    return out
+
+
+def show_headline(text: str) -> None:
     """Display a key finding in the report's headline box (text is escaped)."""
-    return HTML(f'<p class="cx-headline">{html.escape(text)}</p>')
+    display(HTML(f'<p class="cx-headline">{html.escape(text)}</p>'))
 
 
 class _CleanOutputs(Preprocessor):

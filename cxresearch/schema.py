@@ -56,6 +56,14 @@ TABLES: dict[str, sch.Schema] = {
             "weight": "float64",
         }
     ),
+    "ratings": ibis.schema(
+        {
+            "response_id": "string",
+            "source": "string",
+            "attribute": "string",
+            "rating": "int8",
+        }
+    ),
     "spend": ibis.schema(
         {
             "customer_id": "string",

@@ -13,6 +13,7 @@ from cxresearch import db, demo, runner
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 MODEL_RESPONSES = 200_000
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +44,10 @@ def small_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory, small_url) -> dict[str, runner.RunResult]:
-    """Both core notebooks rendered once, with their default params files."""
+    """Every notebook rendered once, with its default params file."""
     reports = tmp_path_factory.mktemp("reports")
     out = {}
-    for name in ("recommend_intent", "satisfaction_spend"):
+    for name in NOTEBOOKS:
         params_file = ROOT / "params" / name / "default.yaml"
         out[name] = runner.run(name, params_file, out_dir=reports / name, database=small_url)
     return out

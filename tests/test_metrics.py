@@ -10,12 +10,14 @@ from cxresearch import db, metrics
 METRIC_COLUMNS = [
     "metric",
     "n",
+    "effective_n",
     "estimate",
     "std_error",
     "ci_low",
     "ci_high",
     "confidence",
-    "low_n",
+    "suppressed",
+    "unreliable",
 ]
 
 
@@ -47,7 +49,10 @@ def test_nps_by_group_flags_small_groups():
     )
     out = metrics.nps(df, by="country", min_n=30)
     assert list(out["country"]) == ["DK", "SE"]
-    assert list(out["low_n"]) == [True, False]
+    assert list(out["unreliable"]) == [False, False]  # DK is suppressed, not shown
+    assert list(out["suppressed"]) == [True, False]
+    assert out.loc[0, ["estimate", "ci_low", "ci_high"]].isna().all()
+    assert out.loc[0, "promoters"] is pd.NA
     assert list(out["n"]) == [4, 40]
 
 
@@ -81,7 +86,9 @@ def test_csat_worked_example_and_scale():
     assert (round(row["ci_low"], 4), round(row["ci_high"], 4)) == (0.7864, 0.9565)
     with pytest.raises(ValueError, match="integers 1-5"):
         metrics.csat(pd.DataFrame({"csat": [0, 5]}))
-    seven = metrics.csat(pd.DataFrame({"csat": [7, 6, 5, 1]}), scale=(1, 7), satisfied=6)
+    seven = metrics.csat(
+        pd.DataFrame({"csat": [7, 6, 5, 1]}), scale=(1, 7), satisfied=6, suppress_below=1
+    )
     assert seven.iloc[0]["estimate"] == 0.5
 
 
@@ -108,7 +115,9 @@ def test_revenue_at_risk_worked_examples():
 
 def test_revenue_at_risk_uses_spend_of_the_unhappy_and_customer_base():
     df = pd.DataFrame({"csat": [1, 5, 5, 5], "monthly_spend": [40.0, 1000.0, 1000.0, 1000.0]})
-    row = metrics.revenue_at_risk(df, customers=400, churn_probability=0.5, min_n=1).iloc[0]
+    row = metrics.revenue_at_risk(
+        df, customers=400, churn_probability=0.5, min_n=1, suppress_below=1
+    ).iloc[0]
     # 400 customers x 1/4 unhappy x 0.5 x $40
     assert row["estimate"] == pytest.approx(2000.0)
 
@@ -125,7 +134,9 @@ CHURN_FIXTURE = pd.DataFrame(
 
 
 def test_churn_rate_by_month_hand_count():
-    out = metrics.churn_rate(CHURN_FIXTURE, start="2024-01-01", end="2024-03-31", min_n=1)
+    out = metrics.churn_rate(
+        CHURN_FIXTURE, start="2024-01-01", end="2024-03-31", min_n=1, suppress_below=1
+    )
     # Jan: at risk 1,2,3 (4 joins mid-month), churned 1. Feb: at risk 2,3,4; churned 3,4.
     # Mar: at risk 2 (5 joins on Mar 1, i.e. not before the month began).
     assert [str(d) for d in out["period_start"]] == ["2024-01-01", "2024-02-01", "2024-03-01"]
@@ -136,7 +147,13 @@ def test_churn_rate_by_month_hand_count():
 
 def test_churn_rate_by_quarter_and_group():
     out = metrics.churn_rate(
-        CHURN_FIXTURE, start="2024-01-01", end="2024-06-30", period="quarter", by="segment", min_n=1
+        CHURN_FIXTURE,
+        start="2024-01-01",
+        end="2024-06-30",
+        period="quarter",
+        by="segment",
+        min_n=1,
+        suppress_below=1,
     )
     q1 = out[out["period_start"] == dt.date(2024, 1, 1)].set_index("segment")
     assert q1.loc["B2B", "n"] == 2 and q1.loc["B2B", "churned"] == 1

@@ -11,6 +11,7 @@ import pytest
 
 from cxresearch import db, metrics, models, report, runner
 from cxresearch.errors import ParameterError, ReportError
+from tests.conftest import NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
 FAILING = ROOT / "tests" / "notebooks" / "failing.ipynb"
@@ -23,7 +24,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-@pytest.mark.parametrize("name", ["recommend_intent", "satisfaction_spend"])
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_report_is_clean_and_self_contained(rendered, name):
     result = rendered[name]
     html = result.html.read_text(encoding="utf-8")
@@ -32,7 +33,8 @@ def test_report_is_clean_and_self_contained(rendered, name):
     body = html.split("<body", 1)[1]
     assert "from cxresearch import" not in body and "jp-CodeMirrorEditor" not in body
     assert "jp-InputPrompt" not in body
-    assert re.search(r"<img [^>]*alt=\"Bar chart of [^\"]+\"", body)
+    images = re.findall(r"<img [^>]*>", body)
+    assert images and all(re.search(r'alt="[A-Z][^"]{20,}"', img) for img in images)
     assert "injected-parameters" not in html and "min_n: int" not in html
     assert "&lt;Axes" not in html and "<Axes" not in html and " object at 0x" not in html
     assert "Traceback" not in html and "Error" not in _text(html)
@@ -158,3 +160,31 @@ def test_cli_demo_data_and_run(tmp_path):
     assert (tmp_path / "out" / "default.html").exists(), ran.stdout
     html = (tmp_path / "out" / "default.html").read_text()
     assert "segment = ['B2C']" in html
+
+
+def test_foundation_notebook_takes_weights(tmp_path, small_url):
+    result = runner.run(
+        "satisfaction_spend",
+        overrides={"weights": "weight", "segment": ["B2B"]},
+        out_dir=tmp_path,
+        database=small_url,
+    )
+    html = result.html.read_text(encoding="utf-8")
+    assert "weights = &#39;weight&#39;" in html or "weights = 'weight'" in html
+
+
+def test_nps_overview_headline_and_significance(rendered, small_url):
+    from cxresearch import compare
+
+    con = db.connect(small_url)
+    current = db.recent_period(con)
+    previous = compare.previous_period(*current)
+    responses = db.read_responses(con)
+    now = metrics.nps(db.read_responses(con, start=current[0], end=current[1])).iloc[0]
+    change = compare.change(
+        metrics.nps, responses, current=current, previous=previous, adjust="none"
+    ).iloc[0]
+    since = f"{previous[0]:%Y-%m-%d} to {previous[1]:%Y-%m-%d}"
+    text = _text(rendered["nps_overview"].html.read_text(encoding="utf-8"))
+    assert report.change_text("NPS", now, change, since=since) in text
+    assert "(p adjusted: holm)" in text
