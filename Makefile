@@ -50,6 +50,7 @@ lab: $(STAMP) ## JupyterLab on notebooks/, package edits picked up without resta
 bench: $(STAMP) ## Run every benchmark (ratios against the naive way)
 	$(BIN)/python benchmarks/nps_engine_vs_pandas.py
 	$(BIN)/python benchmarks/import_speed.py
+	$(BIN)/python benchmarks/batch_speed.py
 
 clean: ## Remove the venv, generated data and reports
 	rm -rf $(VENV) data reports/*/ reports/index.html .pytest_cache .ruff_cache

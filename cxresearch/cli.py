@@ -186,6 +186,95 @@ def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run):
 
 
 @app.command()
+def batch(
+    schedule: Annotated[Path, typer.Argument(help="Schedule YAML (see docs/batch.md).")],
+    workers: Annotated[int, typer.Option(help="Reports rendered at once.")] = 2,
+    executor: Annotated[str, typer.Option(help="local (processes) or dask.")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Only reports whose notebook/name matches (glob).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Render even reports that are up to date.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the reports and whether each would run.")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option(help="Resolve relative periods as if today were YYYY-MM-DD.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Render a schedule's parameter matrix: in parallel, incrementally, failures isolated."""
+    import datetime as dt
+
+    from cxresearch import batch as batchmod
+
+    try:
+        plan = batchmod.plan(
+            batchmod.load_schedule(schedule), database=db, only=only,
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+        )  # fmt: skip
+        if dry_run:
+            for job in plan.jobs:
+                state = "up to date" if batchmod.is_current(job) and not force else "would run"
+                out.print(f"{state:<10} {job.label}  {job.parameters}", markup=False)
+            return
+        manifest = _run_batch(batchmod, plan, workers, executor, scheduler, force)
+    except CXResearchError as exc:
+        _fail(exc)
+    _summary(plan)
+    out.print(f"manifest: {manifest}", markup=False, soft_wrap=True)
+    if any(j.status == "failed" for j in plan.jobs):
+        raise typer.Exit(1)
+
+
+def _run_batch(batchmod, plan, workers, executor, scheduler, force):
+    """Run with a live progress bar on a terminal, one log line per report otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    kwargs = dict(workers=workers, executor=executor, scheduler=scheduler, force=force)
+    if not err.is_terminal:
+
+        def log(job, counts):
+            err.print(
+                f"batch: {job.status:<7} {job.label} ({job.seconds:.1f} s)"
+                + (f": {job.error}" if job.error else ""),
+                markup=False,
+                soft_wrap=True,
+            )
+
+        return batchmod.run(plan, on_update=log, **kwargs)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+               "{task.total}"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("starting", total=len(plan.jobs))
+
+        def update(job, counts):
+            progress.update(
+                task, completed=counts["done"] + counts["failed"] + counts["skipped"],
+                description=(f"done {counts['done']}  failed {counts['failed']}  skipped "
+                             f"{counts['skipped']}  running {counts['running']}"),
+            )  # fmt: skip
+
+        return batchmod.run(plan, on_update=update, **kwargs)
+
+
+def _summary(plan) -> None:
+    from rich.table import Table
+
+    table = Table("report", "status", "seconds", "error", title=f"batch {plan.name}")
+    for job in plan.jobs:
+        colour = {"done": "green", "failed": "red", "skipped": "dim"}.get(job.status, "")
+        table.add_row(
+            job.label, f"[{colour}]{job.status}[/]", f"{job.seconds:.1f}", (job.error or "")[:200]
+        )
+    out.print(table)
+    counts = {s: sum(j.status == s for j in plan.jobs) for s in ("done", "skipped", "failed")}
+    out.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+
+
+@app.command()
 def index() -> None:
     """Rewrite reports/index.html from the run records."""
     from cxresearch import report

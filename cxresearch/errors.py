@@ -12,7 +12,15 @@ class ParameterError(CXResearchError, ValueError):
 
 
 class ReportError(CXResearchError):
-    """A notebook failed to execute or a report could not be rendered."""
+    """A notebook failed to execute or a report could not be rendered.
+
+    ``kind`` says how: ``cell`` (a cell raised), ``timeout``, ``kernel`` (the kernel
+    died or could not start: worth a retry) or ``render``.
+    """
+
+    def __init__(self, message: str, kind: str = "cell") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class DatabaseError(CXResearchError):

@@ -379,7 +379,7 @@ def read_records(reports_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def write_index(reports_dir: Path) -> Path:
+def _write_index(reports_dir: Path) -> Path:
     """Write ``reports_dir/index.html``: every report with its status, linked.
 
     Returns
@@ -417,6 +417,29 @@ def write_index(reports_dir: Path) -> Path:
     target = reports_dir / "index.html"
     write_atomic(target, page)
     return target
+
+
+def write_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html``, every report with its status, under a file lock.
+
+    Batches running at once may share a reports folder: the lock keeps their rewrites of
+    the index from interleaving, and each rewrite is one atomic rename.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the index page.
+    """
+    import fcntl
+
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with open(reports_dir / ".index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _write_index(reports_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _umask() -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,29 +71,19 @@ def prepare(
     return path, name, params.validate(declared, values, notebook=path.stem)
 
 
-@contextmanager
-def _environment(**values: str):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run(
     notebook: str | Path,
     params_file: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     *,
     out_dir: str | Path | None = None,
+    name: str | None = None,
     database: str | None = None,
-    timeout: int | None = 600,
+    timeout: float | None = 600,
     update_index: bool = True,
+    kernel: Any = None,
+    fingerprint: str | None = None,
+    extra_record: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Execute a notebook and render ``<out_dir>/<name>.html`` beside the executed notebook.
 
@@ -107,13 +97,22 @@ def run(
         Parameter values taking precedence over the file.
     out_dir
         Folder of the outputs; default ``reports/<notebook>/``.
+    name
+        Report name (file stem of the outputs); default the params file's stem.
     database
         Database URL for the kernel (passed through ``CX_DATABASE_URL``, never as a
         parameter, so that credentials stay out of the notebook).
     timeout
-        Seconds any one cell may run.
+        Seconds the whole report may run; past that its kernel is stopped and the run
+        fails as timed out.
     update_index
         Rewrite the index page of the reports folder afterwards.
+    kernel
+        A :class:`cxresearch.kernels.WarmKernel` to run in (batches); default: a new one.
+    fingerprint
+        The data fingerprint, if already computed.
+    extra_record
+        More fields for the run record (batches add the cache key).
 
     Returns
     -------
@@ -124,9 +123,13 @@ def run(
     ParameterError
         Before execution, for unknown or mistyped parameters.
     ReportError
-        When a cell fails: names the notebook and the cell; the earlier report stays.
+        When a cell fails or the report times out: names the notebook and the cell; the
+        earlier report stays.
     """
-    path, name, values = prepare(notebook, params_file, overrides)
+    from cxresearch.kernels import ENGINE, WarmKernel, kernel_env
+
+    path, stem, values = prepare(notebook, params_file, overrides)
+    name = name or stem
     declared = params.notebook_parameters(path)
     effective = {k: v["default"] for k, v in declared.items()} | {
         k: repr(v) for k, v in values.items()
@@ -136,11 +139,12 @@ def run(
     url = config.database_url(database)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    con = db.connect(url)
-    try:
-        fingerprint = db.fingerprint(con)
-    finally:
-        con.disconnect()
+    if fingerprint is None:
+        con = db.connect(url)
+        try:
+            fingerprint = db.fingerprint(con)
+        finally:
+            con.disconnect()
 
     html_path, nb_path = out / f"{name}.html", out / f"{name}.ipynb"
     failed_path = out / f"{name}.failed.ipynb"
@@ -152,35 +156,55 @@ def run(
         "fingerprint": fingerprint,
         "version": cxresearch.__version__,
         "started_at": started.isoformat(timespec="seconds"),
+        **(extra_record or {}),
     }
-    tmp_nb = out / f".{name}.{os.getpid()}.running.ipynb"
+    label = f"notebook {path.stem} ({name})"
+    tmp_nb = out / f".{name}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
+    kernel = kernel or WarmKernel(path.parent, kernel_env(url))
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        kernel.kill()
+
+    watchdog = threading.Timer(timeout, stop) if timeout else None
     try:
-        with _environment(**{config.DATABASE_URL_ENV: url}):
-            papermill.execute_notebook(
-                str(path),
-                str(tmp_nb),
-                parameters=values,
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(path.parent),
-                execution_timeout=timeout,
-            )
-    except PapermillExecutionError as exc:
-        where = f"cell {exc.cell_index + 1}"
-        if tmp_nb.exists():
-            where = _describe_cell(tmp_nb, exc.cell_index)
-            tmp_nb.replace(failed_path)
-        message = (
-            f"notebook {path.stem} ({name}) failed in {where}: {exc.ename}: {exc.evalue} "
-            f"(executed notebook kept at {failed_path})"
+        km = kernel.ready()
+        if watchdog:
+            watchdog.start()
+        papermill.execute_notebook(
+            str(path),
+            str(tmp_nb),
+            parameters=values,
+            progress_bar=False,
+            km=km,
+            engine_name=ENGINE,
+            execution_timeout=timeout,
         )
-        _record(out, name, record, "failed", t0, error=message, update_index=update_index)
-        raise ReportError(message) from None
     except Exception as exc:
-        tmp_nb.unlink(missing_ok=True)
-        message = f"notebook {path.stem} ({name}) could not run: {type(exc).__name__}: {exc}"
+        where = ""
+        if isinstance(exc, PapermillExecutionError):
+            where = f" in cell {exc.cell_index + 1}"
+            if tmp_nb.exists():
+                where = " in " + _describe_cell(tmp_nb, exc.cell_index)
+            detail = f"{exc.ename}: {exc.evalue}"
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+        if timed_out.is_set():
+            message, kind = f"{label} timed out after {timeout:g} s{where}", "timeout"
+        elif isinstance(exc, PapermillExecutionError):
+            message, kind = f"{label} failed{where}: {detail}", "cell"
+        else:
+            message, kind = f"{label} could not run: {detail}", "kernel"
+        if tmp_nb.exists():
+            tmp_nb.replace(failed_path)
+            message += f" (executed notebook kept at {failed_path})"
         _record(out, name, record, "failed", t0, error=message, update_index=update_index)
-        raise ReportError(message) from None
+        raise ReportError(message, kind) from None
+    finally:
+        if watchdog:
+            watchdog.cancel()
+        kernel.shutdown()
 
     seconds = time.perf_counter() - t0
     executed = nbformat.read(tmp_nb, as_version=4)
@@ -191,9 +215,9 @@ def run(
         )
     except Exception as exc:
         tmp_nb.replace(failed_path)
-        message = f"notebook {path.stem} ({name}) ran but did not render: {exc}"
+        message = f"{label} ran but did not render: {exc}"
         _record(out, name, record, "failed", t0, error=message, update_index=update_index)
-        raise ReportError(message) from None
+        raise ReportError(message, "render") from None
     report.write_atomic(html_path, page)
     tmp_nb.replace(nb_path)
     failed_path.unlink(missing_ok=True)

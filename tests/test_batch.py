@@ -1,0 +1,148 @@
+"""Batches: a 12-report matrix with a failing and a hanging report, reruns, Dask."""
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cxresearch import batch
+from cxresearch.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "notebooks" / "batch_fixture.ipynb"
+COUNTRIES = ["SE", "DK", "FI", "NL", "NO", "DE", "GB", "IS", "EE", "FAIL", "HANG", "LV"]
+
+pytestmark = pytest.mark.slow
+
+
+def schedule(tmp_path, mode, countries=COUNTRIES, name="schedule.yaml") -> Path:
+    data = {
+        "name": "test",
+        "timeout": 15,
+        "retries": 1,
+        "reports": [{
+            "notebook": str(FIXTURE),
+            "output": str(tmp_path / "reports" / "fixture" / "{country}.html"),
+            "params": {"mode": mode},
+            "matrix": {"country": countries},
+        }],
+    }  # fmt: skip
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "cxresearch.cli", "batch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_failures_are_isolated_and_reruns_skip(tmp_path, small_url):
+    first = cli(str(schedule(tmp_path, "ok")), "--workers", "2", "--db", small_url)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "12 done, 0 skipped, 0 failed" in first.stdout
+    out = tmp_path / "reports" / "fixture"
+    good = {c: (out / f"{c}.html").read_bytes() for c in ("FAIL", "HANG")}
+
+    second = cli(str(schedule(tmp_path, "break")), "--workers", "2", "--db", small_url)
+    assert second.returncode == 1
+    assert "10 done, 0 skipped, 2 failed" in second.stdout
+    log = second.stdout + second.stderr
+    assert "planted failure" in log and "timed out after 15 s" in log
+    for country, before in good.items():
+        assert (out / f"{country}.html").read_bytes() == before  # last good HTML intact
+        assert (out / f"{country}.failed.ipynb").exists()
+    manifest_path = Path(second.stdout.split("manifest: ")[1].split()[0])
+    assert manifest_path.parent == tmp_path / "reports" / "_batches"
+    manifest = json.loads(manifest_path.read_text())
+    statuses = {r["name"]: r["status"] for r in manifest["reports"]}
+    assert statuses["FAIL"] == statuses["HANG"] == "failed" and statuses["SE"] == "done"
+    assert all(r["cache_key"] and r["parameters"]["mode"] == "break" for r in manifest["reports"])
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert "planted failure" in index and index.count('class="failed"') == 2
+
+    third = cli(
+        str(schedule(tmp_path, "break")),
+        "--workers",
+        "2",
+        "--db",
+        small_url,
+        "--only",
+        "batch_fixture/[A-Z][A-Z]",
+    )
+    assert "0 done, 10 skipped, 0 failed" in third.stdout and third.returncode == 0
+    none = cli(str(schedule(tmp_path, "ok")), "--only", "nothing/*", "--db", small_url)
+    assert none.returncode == 2 and "matches no report" in none.stderr
+    forced = cli(str(schedule(tmp_path, "ok", ["SE"], "one.yaml")), "--force", "--db", small_url)
+    assert "1 done" in forced.stdout
+
+
+def test_same_batch_on_dask_local_cluster(tmp_path, small_url):
+    plan = batch.plan(
+        batch.load_schedule(schedule(tmp_path, "ok", ["SE", "DK", "FI", "NL"])), database=small_url
+    )
+    manifest = batch.run(plan, workers=2, executor="dask", reports_dir=tmp_path / "reports")
+    assert [j.status for j in plan.jobs] == ["done"] * 4
+    assert json.loads(manifest.read_text())["reports"][0]["status"] == "done"
+    again = batch.plan(
+        batch.load_schedule(schedule(tmp_path, "ok", ["SE", "DK", "FI", "NL"])), database=small_url
+    )
+    batch.run(again, workers=2, executor="dask", reports_dir=tmp_path / "reports")
+    assert [j.status for j in again.jobs] == ["skipped"] * 4
+
+
+def test_relative_periods():
+    today = dt.date(2026, 1, 15)
+    assert batch.resolve_period("last_month", today) == ("2025-12-01", "2025-12-31")
+    assert batch.resolve_period("last_quarter", today) == ("2025-10-01", "2025-12-31")
+    assert batch.resolve_period("last_year", today) == ("2025-01-01", "2025-12-31")
+    assert batch.resolve_period("same_month_last_year", today) == ("2024-12-01", "2024-12-31")
+    assert batch.resolve_period("year_to_date", dt.date(2026, 5, 2)) == ("2026-01-01", "2026-04-30")
+    with pytest.raises(ParameterError, match="unknown period 'last_week'"):
+        batch.resolve_period("last_week", today)
+
+
+def test_plan_validates_before_running(tmp_path, small_url):
+    bad = yaml.safe_load(schedule(tmp_path, "ok").read_text())
+    bad["reports"][0]["params"]["mdoe"] = "ok"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(ParameterError, match="unknown parameter 'mdoe'.*did you mean 'mode'"):
+        batch.plan(batch.load_schedule(path), database=small_url)
+    clash = yaml.safe_load(schedule(tmp_path, "ok").read_text())
+    clash["reports"][0]["output"] = str(tmp_path / "same.html")
+    path.write_text(yaml.safe_dump(clash))
+    with pytest.raises(ParameterError, match="same file"):
+        batch.plan(batch.load_schedule(path), database=small_url)
+
+
+def test_list_parameters_are_wrapped_and_periods_set(small_url, tmp_path):
+    data = {
+        "reports": [
+            {
+                "notebook": "nps_overview",
+                "output": str(tmp_path / "{country}.html"),
+                "period": "last_quarter",
+                "matrix": {"country": ["SE", "DK"]},
+            }
+        ]
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    plan = batch.plan(batch.load_schedule(path), database=small_url, as_of=dt.date(2026, 11, 5))
+    assert plan.jobs[0].parameters == {
+        "country": ["SE"],
+        "period_start": "2026-07-01",
+        "period_end": "2026-09-30",
+    }
+    assert [j.name for j in plan.jobs] == ["SE", "DK"]
+    assert plan.jobs[0].cache_key != plan.jobs[1].cache_key
