@@ -119,12 +119,20 @@ def _effective(counts: pd.DataFrame) -> pd.Series:
         return counts["sum_w"] ** 2 / counts["sum_w2"]
 
 
-def _check_range(t: ir.Table, column: str, low: int, high: int) -> None:
+def _out_of_range(t: ir.Table, column: str, low: int, high: int) -> ir.Value:
+    """Aggregate counting values outside ``[low, high]``, to add to the main query."""
+    col = t[column]
+    return (col.notnull() & ((col < low) | (col > high))).cast("int64").sum()
+
+
+def _check_range(t: ir.Table, column: str, low: int, high: int, invalid: int) -> None:
+    """Raise if the main query counted invalid values (a second query finds examples)."""
+    if not invalid:
+        return
     col = t[column]
     bad = t.filter(col.notnull() & ((col < low) | (col > high)))
     found = bad.select(column).limit(3).to_pandas()[column].tolist()
-    if found:
-        raise ValueError(f"column {column!r} must hold integers {low}-{high}; found {found}")
+    raise ValueError(f"column {column!r} must hold integers {low}-{high}; found {found}")
 
 
 def nps(
@@ -183,19 +191,20 @@ def nps(
     t = as_table(data)
     groups = _by_list(by)
     _check_columns(t, [score, *groups])
-    _check_range(t, score, 0, 10)
-    t = t.filter(t[score].notnull())
-    s = t[score]
-    w, aggs = _weight_aggregates(t, weights)
+    valid = t.filter(t[score].notnull())
+    s = valid[score]
+    w, aggs = _weight_aggregates(valid, weights)
     counts = _aggregate(
-        t,
+        valid,
         groups,
         **aggs,
+        invalid=_out_of_range(valid, score, 0, 10),
         promoters=(s >= 9).cast("int64").sum(),
         detractors=(s <= 6).cast("int64").sum(),
         w_pro=(s >= 9).ifelse(w, 0.0).sum(),
         w_det=(s <= 6).ifelse(w, 0.0).sum(),
     )
+    _check_range(t, score, 0, 10, counts["invalid"].sum())
     counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
     counts["effective_n"] = _effective(counts)
     n_eff = counts["effective_n"]
@@ -269,13 +278,18 @@ def csat(
     t = as_table(data)
     groups = _by_list(by)
     _check_columns(t, [score, *groups])
-    _check_range(t, score, *scale)
-    t = t.filter(t[score].notnull())
-    ok = t[score] >= satisfied
-    w, aggs = _weight_aggregates(t, weights)
+    valid = t.filter(t[score].notnull())
+    ok = valid[score] >= satisfied
+    w, aggs = _weight_aggregates(valid, weights)
     counts = _aggregate(
-        t, groups, **aggs, satisfied=ok.cast("int64").sum(), w_sat=ok.ifelse(w, 0.0).sum()
+        valid,
+        groups,
+        **aggs,
+        satisfied=ok.cast("int64").sum(),
+        w_sat=ok.ifelse(w, 0.0).sum(),
+        invalid=_out_of_range(valid, score, *scale),
     )
+    _check_range(t, score, *scale, counts["invalid"].sum())
     counts["effective_n"] = _effective(counts)
     share = counts["w_sat"] / counts["sum_w"]
     values = intervals.wilson(share * counts["effective_n"], counts["effective_n"], confidence)
