@@ -274,6 +274,48 @@ def _summary(plan) -> None:
     out.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
 
 
+@app.command("follow-up")
+def follow_up(
+    since: Annotated[
+        str | None, typer.Option(help="Only responses on or after YYYY-MM-DD.")
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="FILE.csv or FILE.xlsx (default reports/follow_up/)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the follow-up lists: detractors to call back, promoters to ask for referrals."""
+    import datetime as dt
+
+    from cxresearch import db as dbmod
+    from cxresearch import followup
+
+    try:
+        if since:
+            dt.date.fromisoformat(since)
+        target = out_file or config.REPORTS_DIR / "follow_up" / (
+            f"follow_up_{dt.date.today():%Y-%m-%d}.csv"
+        )
+        con = dbmod.connect(db)
+        try:
+            lists = followup.follow_up_lists(con, since=since)
+        finally:
+            con.disconnect()
+        path = followup.write_follow_up(lists, target)
+    except ValueError as exc:
+        _fail(ParameterError(str(exc)))
+    except CXResearchError as exc:
+        _fail(exc)
+    counts = lists["list"].value_counts()
+    out.print(
+        f"{counts.get('call_back', 0):,} detractors to call back, "
+        f"{counts.get('referral', 0):,} referral candidates: {path}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def index() -> None:
     """Rewrite reports/index.html from the run records."""

@@ -178,6 +178,23 @@ def read_spend(
     return _filter_dates(table(con, "spend"), "month", start, end)
 
 
+def read_comments(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Responses with a comment: ``[comment, language, nps, segment, country, touchpoint]``.
+
+    No ids: comment analyses and verbatims never need them.
+    """
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    r = r.filter(r.comment.notnull() & (r.comment != ""))
+    return r.select("comment", "language", "nps", "segment", "country", "touchpoint")
+
+
 def read_interactions(
     con: ibis.BaseBackend,
     *,

@@ -69,6 +69,10 @@ COUNTRY_LANGUAGE = {"SE": "sv", "DK": "da", "FI": "fi", "NL": "nl"}
 B2B_INDUSTRIES = ["retail", "manufacturing", "finance", "public_sector", "it_services"]
 BASE_SPEND = {"B2B": 2000.0, "B2C": 80.0}
 
+#: Themes that detractors' comments mention (and promoters' do not): the comment analysis
+#: should find these over-represented among detractors, and no others.
+DETRACTOR_THEMES = ("price", "delivery", "support_wait")
+
 COMMENTS: dict[str, dict[str, list[str]]] = {
     "en": {
         "neg": [
@@ -79,7 +83,7 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
         ],
         "mid": ["It works, nothing special.", "Fine, but the website is slow."],
         "pos": [
-            "Friendly staff and fast delivery!",
+            "Friendly and helpful staff!",
             "Great product quality.",
             "Support solved my problem at once.",
         ],
@@ -93,7 +97,7 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
         ],
         "mid": ["Det fungerar, inget särskilt.", "Okej, men webbplatsen är långsam."],
         "pos": [
-            "Trevlig personal och snabb leverans!",
+            "Trevlig och hjälpsam personal!",
             "Mycket bra kvalitet.",
             "Kundtjänst löste problemet direkt.",
         ],
@@ -102,12 +106,12 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
         "neg": [
             "Leveringen var forsinket igen.",
             "Kundeservice lod mig vente længe.",
-            "For dyrt i forhold til kvaliteten.",
+            "Alt for dyrt.",
             "Fakturaen var forkert.",
         ],
         "mid": ["Det virker, intet særligt.", "Fint, men hjemmesiden er langsom."],
         "pos": [
-            "Venligt personale og hurtig levering!",
+            "Venligt og hjælpsomt personale!",
             "Rigtig god kvalitet.",
             "Kundeservice løste mit problem med det samme.",
         ],
@@ -116,12 +120,12 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
         "neg": [
             "Toimitus myöhästyi taas.",
             "Asiakaspalvelussa piti odottaa pitkään.",
-            "Liian kallis laatuun nähden.",
+            "Aivan liian kallis hintaansa nähden.",
             "Lasku oli väärin.",
         ],
         "mid": ["Toimii, ei mitään erityistä.", "Ihan ok, mutta verkkosivu on hidas."],
         "pos": [
-            "Ystävällinen henkilökunta ja nopea toimitus!",
+            "Ystävällinen ja avulias henkilökunta!",
             "Erinomainen laatu.",
             "Asiakaspalvelu ratkaisi ongelman heti.",
         ],
@@ -135,7 +139,7 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
         ],
         "mid": ["Het werkt, niets bijzonders.", "Prima, maar de website is traag."],
         "pos": [
-            "Vriendelijk personeel en snelle levering!",
+            "Vriendelijk en behulpzaam personeel!",
             "Uitstekende kwaliteit.",
             "De klantenservice loste mijn probleem meteen op.",
         ],

@@ -74,6 +74,14 @@ class WarmKernel:
         if process is not None and process.poll() is None:
             process.kill()
 
+    def discard(self) -> None:
+        """Close the warm-up client's sockets and remove the IPC folder, without asyncio."""
+        try:
+            self.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
     def shutdown(self) -> None:
         """Stop the kernel (idempotent)."""
         try:
@@ -108,9 +116,10 @@ class KernelPool:
         return kernel
 
     def close(self) -> None:
-        """Shut the spare down."""
+        """Kill the spare (it never ran a report); safe while the process exits."""
         if self._spare is not None:
-            self._spare.shutdown()
+            self._spare.kill()
+            self._spare.discard()
             self._spare = None
 
 

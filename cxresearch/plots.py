@@ -259,3 +259,39 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
     ax.set_ylabel("Still a customer (%)")
     ax.legend(frameon=False)
     return ax
+
+
+def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of comments per theme for detractors, passives and promoters, with intervals.
+
+    Parameters
+    ----------
+    frequencies
+        Output of :func:`cxresearch.comments.theme_frequencies`.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _ax(ax)
+    themes = list(dict.fromkeys(frequencies["theme"]))
+    groups = ("detractor", "passive", "promoter")
+    width = 0.8 / len(groups)
+    for i, group in enumerate(groups):
+        part = frequencies[frequencies["group"] == group].set_index("theme").loc[themes]
+        x = [j + (i - 1) * width for j in range(len(themes))]
+        ax.bar(
+            x,
+            part["estimate"] * 100,
+            width,
+            color=PALETTE[f"{group}s"],
+            label=f"{group}s",
+            yerr=_yerr(part.reset_index(), 100),
+            capsize=2,
+        )
+    ax.set_xticks(range(len(themes)), [t.replace("_", " ") for t in themes])
+    ax.set_ylabel("Comments mentioning the theme (%)")
+    ax.legend(frameon=False)
+    return ax

@@ -278,6 +278,26 @@ def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.Data
     return out
 
 
+def theme_table(found: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Format :func:`cxresearch.comments.detractor_themes` for display."""
+    out = pd.DataFrame({head: found[col].astype(str) for col, head in (labels or {}).items()})
+    out["Theme"] = found["theme"].str.replace("_", " ").to_numpy()
+    out["Detractors (%)"] = [fmt_number(v * 100, 1) for v in found["share_detractors"]]
+    out["Promoters (%)"] = [fmt_number(v * 100, 1) for v in found["share_promoters"]]
+    out["Difference"] = [fmt_number(v * 100, 1) for v in found["difference"]]
+    out["95% CI"] = [
+        f"{fmt_number(lo * 100, 1)} to {fmt_number(hi * 100, 1)}"
+        for lo, hi in zip(found["ci_low"], found["ci_high"], strict=True)
+    ]
+    out["n (det. / prom.)"] = [
+        f"{fmt_number(a)} / {fmt_number(b)}"
+        for a, b in zip(found["n_detractors"], found["n_promoters"], strict=True)
+    ]
+    out["p (adjusted)"] = [f"{p:.3f}" for p in found["p_adjusted"]]
+    out["Over-represented"] = ["yes" if v else "" for v in found["over_represented"]]
+    return out
+
+
 def show_headline(text: str) -> None:
     """Display a key finding in the report's headline box (text is escaped)."""
     display(HTML(f'<p class="cx-headline">{html.escape(text)}</p>'))
