@@ -7,10 +7,12 @@ it. Values are checked here, before any kernel starts.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,12 +56,20 @@ def read_yaml(text: str) -> Any:
 def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
     """Return the declared parameters of a notebook.
 
+    Read once per version of the file (cached on its path and modification time).
+
     Returns
     -------
     dict
         ``name -> {"type": "str" | "int" | ..., "default": str, "help": str}``.
     """
-    found = inspect_notebook(str(notebook))
+    path = Path(notebook).resolve()
+    return copy.deepcopy(_inspect(str(path), path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=64)
+def _inspect(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    found = inspect_notebook(path)
     return {
         name: {
             "type": (info.get("inferred_type_name") or "None").split("[")[0].strip(),

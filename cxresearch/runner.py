@@ -8,6 +8,7 @@ as ``<name>.failed.ipynb`` for debugging and is recorded in the index with its e
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import time
@@ -256,8 +257,6 @@ def _record(
     update_index: bool,
 ) -> None:
     """Write the run record; a failed run keeps the link to the last good HTML."""
-    import json
-
     rec = dict(record)
     rec["status"] = status
     rec["seconds"] = round(time.perf_counter() - t0, 2)
