@@ -55,6 +55,14 @@ def estimate_text(
     return f"{est}{unit} ({conf} CI {low} to {high}{unit}; n = {fmt_number(row['n'])})"
 
 
+def interval_text(table: pd.DataFrame, *, scale: float = 1.0, decimals: int = 0) -> list[str]:
+    """``"low to high"`` for each row's ``ci_low`` and ``ci_high``, formatted for display."""
+    return [
+        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+
+
 def change_text(
     label: str,
     current: Mapping[str, Any],
@@ -96,10 +104,7 @@ def change_table(
     out["Now"] = [fmt_number(v * scale, decimals) for v in changes["estimate_a"]]
     out["Before"] = [fmt_number(v * scale, decimals) for v in changes["estimate_b"]]
     out["Change"] = [fmt_number(v * scale, decimals) for v in changes["difference"]]
-    out["95% CI of change"] = [
-        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
-        for lo, hi in zip(changes["ci_low"], changes["ci_high"], strict=True)
-    ]
+    out["95% CI of change"] = interval_text(changes, scale=scale, decimals=decimals)
     out["n now / before"] = [
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(changes["n_a"], changes["n_b"], strict=True)
@@ -139,10 +144,7 @@ def metric_table(
     out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
     conf = f"{table['confidence'].iloc[0] * 100:g}%" if len(table) else "95%"
     out[estimate_label] = [fmt_number(v * scale, decimals) for v in table["estimate"]]
-    out[f"{conf} CI"] = [
-        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
-        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-    ]
+    out[f"{conf} CI"] = interval_text(table, scale=scale, decimals=decimals)
     out["n"] = [fmt_number(v) for v in table["n"]]
     if "suppressed" in table or "unreliable" in table:
         notes = []
@@ -234,8 +236,7 @@ def risk_table(risk: pd.DataFrame, level: str = "satisfaction_level") -> pd.Data
         "Customers": [fmt_number(v) for v in risk["customers"]],
         "Left (%)": [fmt_number(v * 100, 1) for v in risk["churn_rate"]],
         "Monthly revenue lost": [fmt_number(v) for v in risk["estimate"]],
-        "95% CI": [f"{fmt_number(lo)} to {fmt_number(hi)}"
-                   for lo, hi in zip(risk["ci_low"], risk["ci_high"], strict=True)],
+        "95% CI": interval_text(risk),
     })  # fmt: skip
 
 
@@ -244,8 +245,7 @@ def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Attribute": drivers["attribute"].str.replace("_", " "),
         "Relative weight": [fmt_number(v, 3) for v in drivers["estimate"]],
-        "95% CI": [f"{fmt_number(lo, 3)} to {fmt_number(hi, 3)}"
-                   for lo, hi in zip(drivers["ci_low"], drivers["ci_high"], strict=True)],
+        "95% CI": interval_text(drivers, decimals=3),
         "Share": [f"{v:.0%}" for v in drivers["share"]],
         "Mean rating": [fmt_number(v, 2) for v in drivers["performance"]],
         "n": [fmt_number(v) for v in drivers["n"]],
@@ -256,10 +256,7 @@ def silent_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame
     """Format :func:`cxresearch.service.silent_dissatisfaction` for display."""
     out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
     out["Silent per complaint"] = [fmt_number(v) for v in table["estimate"]]
-    out["95% CI"] = [
-        f"{fmt_number(lo)} to {fmt_number(hi)}"
-        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-    ]
+    out["95% CI"] = interval_text(table)
     out["Unhappy contacts (n)"] = [fmt_number(v) for v in table["n"]]
     out["Complaints"] = [fmt_number(v) for v in table["complaints"]]
     return out
@@ -269,10 +266,7 @@ def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.Data
     """Format correlations (``estimate, ci_low, ci_high, n, p_value``) for display."""
     out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
     out["r"] = [fmt_number(v, 2) for v in table["estimate"]]
-    out["95% CI"] = [
-        f"{fmt_number(lo, 2)} to {fmt_number(hi, 2)}"
-        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-    ]
+    out["95% CI"] = interval_text(table, decimals=2)
     out["n"] = [fmt_number(v) for v in table["n"]]
     out["p"] = [f"{p:.3f}" for p in table["p_value"]]
     return out
@@ -285,10 +279,7 @@ def theme_table(found: pd.DataFrame, labels: Mapping[str, str] | None = None) ->
     out["Detractors (%)"] = [fmt_number(v * 100, 1) for v in found["share_detractors"]]
     out["Promoters (%)"] = [fmt_number(v * 100, 1) for v in found["share_promoters"]]
     out["Difference"] = [fmt_number(v * 100, 1) for v in found["difference"]]
-    out["95% CI"] = [
-        f"{fmt_number(lo * 100, 1)} to {fmt_number(hi * 100, 1)}"
-        for lo, hi in zip(found["ci_low"], found["ci_high"], strict=True)
-    ]
+    out["95% CI"] = interval_text(found, scale=100, decimals=1)
     out["n (det. / prom.)"] = [
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(found["n_detractors"], found["n_promoters"], strict=True)
