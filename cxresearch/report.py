@@ -402,7 +402,8 @@ def _write_index(reports_dir: Path) -> Path:
     rows = []
     for rec in read_records(reports_dir):
         params = rec.get("parameters", {})
-        period = f"{params.get('period_start') or '…'} to {params.get('period_end') or '…'}"
+        start, end = params.get("period_start"), params.get("period_end")
+        period = f"{start or '…'} to {end or '…'}" if start or end else "whole period"
         segment = ", ".join(str(v) for k in ("segment", "country") for v in (params.get(k) or []))
         link = rec.get("html")
         name = html.escape(f"{rec['notebook']} / {rec['name']}")
