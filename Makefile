@@ -20,12 +20,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its test tools
 
-system-deps: ## Install Debian's Chromium for the browser tests (needs root or sudo)
-	@if [ ! -x $(CHROMIUM) ]; then \
+system-deps: ## Install Debian's Chromium, PostgreSQL and Java 17 for the tests (root or sudo)
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@$(CHROMIUM) --version
+	@ls /usr/lib/postgresql/*/bin/initdb
+	@java -version 2>&1 | head -1
 
 demo: $(STAMP) ## Build the demo database and render every report
 	$(BIN)/cxresearch demo

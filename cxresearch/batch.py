@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 import cxresearch
-from cxresearch import config, db, params, report, runner
+from cxresearch import config, credentials, db, params, report, runner
 from cxresearch.errors import ParameterError, ReportError
 
 RELATIVE_PERIODS = (
@@ -408,7 +408,7 @@ def _write_manifest(batch: Batch, started: dt.datetime, reports_dir: Path) -> Pa
         "batch": batch.name,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": db.redact_url(batch.database),
+        "database": credentials.public_name(batch.database),
         "fingerprint": batch.fingerprint,
         "version": cxresearch.__version__,
         "reports": [

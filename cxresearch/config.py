@@ -59,4 +59,9 @@ def database_url(url: str | None = None) -> str:
     env = os.environ.get(DATABASE_URL_ENV)
     if env:
         return env
+    from cxresearch import credentials
+
+    secret = credentials.read_secrets().get(DATABASE_URL_ENV)
+    if secret:
+        return secret
     return f"duckdb:///{DEFAULT_DATABASE_PATH}"

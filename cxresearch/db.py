@@ -13,57 +13,67 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxresearch import config
+from cxresearch import config, credentials
 from cxresearch.errors import DatabaseError
 from cxresearch.schema import TABLES
 
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``.
-
-    Parameters
-    ----------
-    url
-        A database URL.
-
-    Returns
-    -------
-    str
-        The same URL, safe to print or log.
-
-    Examples
-    --------
-    >>> redact_url("postgresql://ana:s3cret@db.example.org:5432/cx")
-    'postgresql://ana:***@db.example.org:5432/cx'
-    """
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+redact_url = credentials.redact_url
 
 
-def duckdb_path(url: str) -> Path | None:
+def duckdb_path(url: str, scheme: str = "duckdb") -> Path | None:
     """Return the file path of a ``duckdb:///`` URL, or ``None`` for other engines.
 
     ``duckdb:///data/cx.duckdb`` is relative to the current directory and
-    ``duckdb:////abs/cx.duckdb`` is absolute, as in SQLAlchemy.
+    ``duckdb:////abs/cx.duckdb`` is absolute, as in SQLAlchemy. ``scheme="pyspark"`` reads
+    ``pyspark:///path`` URLs the same way.
     """
-    if not url.startswith("duckdb://"):
+    if not url.startswith(f"{scheme}://"):
         return None
-    rest = url[len("duckdb://") :]
+    rest = url[len(f"{scheme}://") :].split("?", 1)[0]
     if rest.startswith("/"):
         rest = rest[1:]
     if not rest or rest == ":memory:":
         return None
     return Path(rest)
+
+
+#: Spark master for ``pyspark://`` URLs; ``local[2]`` runs Spark inside this machine.
+SPARK_MASTER_ENV = "CX_SPARK_MASTER"
+
+
+def _connect_spark(url: str) -> ibis.BaseBackend:
+    """Start (or reuse) a Spark session and expose each ``<table>.parquet`` as a table.
+
+    ``pyspark:///data/lake`` names a folder holding one Parquet file (or folder) per survey
+    table, as :func:`write_tables` writes it; Spark reads them where they lie. The master
+    comes from ``CX_SPARK_MASTER`` (default ``local[2]``).
+    """
+    from pyspark.sql import SparkSession
+
+    folder = duckdb_path(url, "pyspark")
+    if folder is None or not folder.is_dir():
+        raise DatabaseError(f"no Spark table folder at {folder}: write one with write_tables")
+    spark = (
+        SparkSession.builder.master(os.environ.get(SPARK_MASTER_ENV, "local[2]"))
+        .appName("cxresearch")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    con = ibis.pyspark.connect(spark)
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            con.read_parquet(str(path.resolve()), table_name=name)
+    return con
 
 
 def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBackend:
@@ -99,17 +109,29 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
                     f"or point CX_DATABASE_URL at yours"
                 )
             return ibis.duckdb.connect(str(path), read_only=read_only)
+        if url.startswith(("postgres://", "postgresql://")):
+            return _connect_postgres(url)
+        if url.startswith("pyspark://"):
+            return _connect_spark(url)
         return ibis.connect(url)
     except DatabaseError:
         raise
     except Exception as exc:  # the driver's own error, with the password removed
-        message = str(exc)
-        password = urlsplit(url).password
-        if password:
-            message = message.replace(password, "***")
-        raise DatabaseError(
-            f"cannot connect to {redact_url(url)}: {type(exc).__name__}: {message}"
-        ) from None
+        raise DatabaseError(credentials.connection_error(url, exc)) from None
+
+
+def _connect_postgres(url: str) -> ibis.BaseBackend:
+    """Connect with the password resolved from the URL, environment or secrets file."""
+    parts = urlsplit(url)
+    kwargs = {
+        "host": parts.hostname,
+        "port": parts.port,
+        "user": unquote(parts.username) if parts.username else None,
+        "database": unquote(parts.path.lstrip("/")) or None,
+        "password": credentials.password_for(url),
+        "connect_timeout": 10,
+    }
+    return ibis.postgres.connect(**{k: v for k, v in kwargs.items() if v is not None})
 
 
 def table(con: ibis.BaseBackend, name: str) -> ir.Table:
@@ -216,14 +238,22 @@ def _as_date(value: str | dt.date) -> dt.date:
         raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
+def _date_literal(value: dt.date) -> ir.DateScalar:
+    """A date literal every engine reads: ``CAST('2026-03-01' AS DATE)``.
+
+    Ibis compiles ``ibis.literal(date)`` to a date-from-parts call that PostgreSQL lacks.
+    """
+    return ibis.literal(value.isoformat()).cast("date")
+
+
 def _filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
     col = t[column]
     if start:
-        t = t.filter(col >= ibis.literal(_as_date(start)).cast(col.type()))
+        t = t.filter(col >= _date_literal(_as_date(start)).cast(col.type()))
     if end:
         # inclusive end date: everything before the next day
         nxt = _as_date(end) + dt.timedelta(days=1)
-        t = t.filter(col < ibis.literal(nxt).cast(col.type()))
+        t = t.filter(col < _date_literal(nxt).cast(col.type()))
     return t
 
 
@@ -278,7 +308,9 @@ def write_tables(url: str | None, tables: Mapping[str, pd.DataFrame]) -> str:
     """Write a whole survey database, all or nothing.
 
     For DuckDB the tables are written to a new file beside the target, which then
-    replaces the target in one rename: a failure leaves the old database as it was.
+    replaces the target in one rename. For PostgreSQL the tables are dropped, created and
+    filled with ``COPY`` inside one transaction. Either way a failure leaves the old
+    database as it was.
 
     Parameters
     ----------
@@ -292,34 +324,77 @@ def write_tables(url: str | None, tables: Mapping[str, pd.DataFrame]) -> str:
     str
         The URL written, without any password.
     """
+    from cxresearch import sqlsession
+
     url = config.database_url(url)
-    path = duckdb_path(url)
-    if path is None:
-        raise DatabaseError(
-            f"writing a whole database is supported for DuckDB files only, not {redact_url(url)}"
-        )
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; expected some of {list(TABLES)}")
+    lake = duckdb_path(url, "pyspark")
+    if lake is not None:
+        _write_parquet_folder(lake, tables)
+        return url
+    path = duckdb_path(url)
+    if path is None:
+        session = sqlsession.open_session(url)
+        try:
+            session.execute("BEGIN TRANSACTION")
+            _fill(session, tables, replace=True)
+            session.execute("COMMIT")
+        except BaseException:
+            session.execute("ROLLBACK")
+            raise
+        finally:
+            session.close()
+        return redact_url(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB wants to create the file itself
     try:
-        con = ibis.duckdb.connect(tmp)
+        session = sqlsession.DuckDBSession(tmp)
         try:
-            for name, frame in tables.items():
-                schema = TABLES[name]
-                con.create_table(name, schema=schema)
-                con.insert(name, frame[list(schema.names)])
+            _fill(session, tables, replace=False)
         finally:
-            con.disconnect()
+            session.close()
         os.replace(tmp, path)
     finally:
         for leftover in (tmp, tmp + ".wal"):
             if os.path.exists(leftover):
                 os.unlink(leftover)
     return redact_url(url)
+
+
+def _write_parquet_folder(folder: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Write one Parquet file per table into a new folder that then replaces ``folder``."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, frame in tables.items():
+            schema = TABLES[name].to_pyarrow()
+            arrow = pa.Table.from_pandas(frame[list(schema.names)], preserve_index=False)
+            pq.write_table(arrow.cast(schema), tmp / f"{name}.parquet")
+        old = folder.with_name(f".{folder.name}.old")
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fill(session, tables: Mapping[str, pd.DataFrame], *, replace: bool) -> None:
+    for name, frame in tables.items():
+        schema = TABLES[name]
+        if replace:
+            session.execute(f'DROP TABLE IF EXISTS "{name}"')
+        session.execute(session.ddl(name, schema))
+        session.insert_frame(name, frame[list(schema.names)])
 
 
 def read_customer_satisfaction(

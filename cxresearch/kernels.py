@@ -124,9 +124,18 @@ class KernelPool:
 
 
 def kernel_env(database_url: str) -> dict[str, str]:
-    """The environment a report kernel gets: ours, with the database URL set."""
+    """The environment a report kernel gets: ours, with the database URL set.
+
+    A password inside the URL moves to ``CX_DATABASE_PASSWORD``: the kernel sees the URL
+    without it, so no traceback or printout in a report can show it.
+    """
+    from cxresearch import credentials
+
     env = dict(os.environ)
-    env["CX_DATABASE_URL"] = database_url
+    url, password = credentials.split_password(database_url)
+    env["CX_DATABASE_URL"] = url
+    if password:
+        env[credentials.PASSWORD_ENV] = password
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return env
 

@@ -122,7 +122,7 @@ def _effective(counts: pd.DataFrame) -> pd.Series:
 def _out_of_range(t: ir.Table, column: str, low: int, high: int) -> ir.Value:
     """Aggregate counting values outside ``[low, high]``, to add to the main query."""
     col = t[column]
-    return (col.notnull() & ((col < low) | (col > high))).cast("int64").sum()
+    return (col.notnull() & ((col < low) | (col > high))).ifelse(1, 0).sum()
 
 
 def _check_range(t: ir.Table, column: str, low: int, high: int, invalid: int) -> None:
@@ -199,8 +199,8 @@ def nps(
         groups,
         **aggs,
         invalid=_out_of_range(valid, score, 0, 10),
-        promoters=(s >= 9).cast("int64").sum(),
-        detractors=(s <= 6).cast("int64").sum(),
+        promoters=(s >= 9).ifelse(1, 0).sum(),
+        detractors=(s <= 6).ifelse(1, 0).sum(),
         w_pro=(s >= 9).ifelse(w, 0.0).sum(),
         w_det=(s <= 6).ifelse(w, 0.0).sum(),
     )
@@ -285,7 +285,7 @@ def csat(
         valid,
         groups,
         **aggs,
-        satisfied=ok.cast("int64").sum(),
+        satisfied=ok.ifelse(1, 0).sum(),
         w_sat=ok.ifelse(w, 0.0).sum(),
         invalid=_out_of_range(valid, score, *scale),
     )
@@ -379,8 +379,8 @@ def churn_rate(
     counts = _aggregate(
         j,
         [*groups, "period_start"],
-        n=at_risk.cast("int64").sum(),
-        churned=churned.cast("int64").sum(),
+        n=at_risk.ifelse(1, 0).sum(),
+        churned=churned.ifelse(1, 0).sum(),
     )
     counts["period_start"] = pd.to_datetime(counts["period_start"]).dt.date
     values = intervals.wilson(counts["churned"], counts["n"], confidence)
@@ -423,7 +423,7 @@ def churn_share(
     t = as_table(customers)
     groups = _by_list(by)
     _check_columns(t, [churned, *groups])
-    counts = _aggregate(t, groups, n=t.count(), churned=t[churned].cast("int64").sum())
+    counts = _aggregate(t, groups, n=t.count(), churned=t[churned].ifelse(1, 0).sum())
     values = intervals.wilson(counts["churned"], counts["n"], confidence)
     return _finish(
         counts,
@@ -526,7 +526,7 @@ def revenue_at_risk(
         t,
         groups,
         **aggs,
-        unhappy=unhappy.cast("int64").sum(),
+        unhappy=unhappy.ifelse(1, 0).sum(),
         w_unhappy=unhappy.ifelse(w, 0.0).sum(),
         spend_unhappy=unhappy.ifelse(t[spend], 0).sum(),
     )

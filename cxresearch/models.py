@@ -44,9 +44,9 @@ def intent_counts(
     counts = _aggregate(
         t.mutate(score=t[score].cast("int64")),
         [*groups, "score"],
-        recommended=(a == "yes").cast("int64").sum(),
-        not_recommended=(a == "no").cast("int64").sum(),
-        unknown=(~a.isin(["yes", "no"]) | a.isnull()).cast("int64").sum(),
+        recommended=(a == "yes").ifelse(1, 0).sum(),
+        not_recommended=(a == "no").ifelse(1, 0).sum(),
+        unknown=(~a.isin(["yes", "no"]) | a.isnull()).ifelse(1, 0).sum(),
     )
     counts["n"] = counts["recommended"] + counts["not_recommended"]
     return counts[[*groups, "score", "n", "recommended", "not_recommended", "unknown"]]

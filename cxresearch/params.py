@@ -152,7 +152,8 @@ def validate(
         if _SECRET_NAME.search(name):
             raise ParameterError(
                 f"parameter {name!r} looks like a secret: credentials come from the environment "
-                "(CX_DATABASE_URL, .env or ~/.pgpass), never from parameters"
+                "(CX_DATABASE_URL, CX_DATABASE_PASSWORD, a secrets file or ~/.pgpass), never "
+                "from parameters"
             )
         kind = declared[name]["type"]
         if isinstance(value, dt.date) and kind == "str":
@@ -190,6 +191,7 @@ def _check_string(name: str, value: str, where: str) -> None:
             password = None
         if password:
             raise ParameterError(
-                f"parameter {name!r}{where} holds a URL with a password: put the URL in "
-                "CX_DATABASE_URL or .env (or the password in ~/.pgpass) instead"
+                f"parameter {name!r}{where} holds a URL with a password: pass the URL "
+                "without it and put the password in CX_DATABASE_PASSWORD, a secrets file "
+                "(docs/databases.md) or ~/.pgpass"
             )

@@ -22,7 +22,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 import cxresearch
-from cxresearch import config, db, params, report
+from cxresearch import config, credentials, db, params, report
 from cxresearch.errors import ParameterError, ReportError
 
 
@@ -153,7 +153,7 @@ def run(
         "notebook": path.stem,
         "name": name,
         "parameters": values,
-        "database": db.redact_url(url),
+        "database": credentials.public_name(url),
         "fingerprint": fingerprint,
         "version": cxresearch.__version__,
         "started_at": started.isoformat(timespec="seconds"),

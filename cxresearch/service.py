@@ -49,7 +49,7 @@ def silent_dissatisfaction(
     groups = _by_list(by)
     _check_columns(t, ["csat", "complaint", *groups])
     t = t.filter(t.csat.notnull() & (t.csat < unhappy_below))
-    counts = _aggregate(t, groups, n=t.count(), complaints=t.complaint.cast("int64").sum())
+    counts = _aggregate(t, groups, n=t.count(), complaints=t.complaint.ifelse(1, 0).sum())
     p, _, low, high = intervals.wilson(counts["complaints"], counts["n"], confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (1 - p) / p

@@ -58,7 +58,8 @@ def test_connection_error_names_host_but_not_password():
     with pytest.raises(DatabaseError) as info:
         db.connect(url)
     message = str(info.value)
-    assert "127.0.0.1" in message and "/cx" in message
+    assert "database 'cx' on 127.0.0.1" in message and "user 'ana'" in message
+    assert "Connection refused" in message
     assert "hunter2secret" not in message
 
 

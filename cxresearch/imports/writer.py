@@ -1,7 +1,7 @@
 """Write validated imports to the survey database in one transaction, with an import log.
 
-DuckDB runs the whole import (table creation included) inside one transaction: a
-failure, or the process being killed, leaves the database exactly as it was.
+DuckDB and PostgreSQL run the whole import (table creation included) inside one
+transaction: a failure, or the process being killed, leaves the database exactly as it was.
 """
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import duckdb
 import pandas as pd
-import pyarrow as pa
 
-from cxresearch import config, db
-from cxresearch.errors import DatabaseError
+from cxresearch import config, db, sqlsession
 from cxresearch.schema import IMPORT_LOG, TABLES
 
 #: Seconds to wait before COMMIT: lets tests kill an import mid-transaction. Never set it
@@ -42,40 +38,23 @@ class Batch:
     interactions: pd.DataFrame | None = None
 
 
-def _ddl(name: str, schema) -> str:
-    cols = ", ".join(c.sql("duckdb") for c in schema.to_sqlglot_column_defs("duckdb"))
-    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
-
-
 def already_imported(url: str | None, source: str, sha256: str) -> bool:
     """Whether this exact file was the last import of ``source``."""
-    path = _path(url)
-    if not path.exists():
+    url = config.database_url(url)
+    path = db.duckdb_path(url)
+    if path is not None and not path.exists():
         return False
-    con = duckdb.connect(str(path), read_only=True)
+    session = sqlsession.open_session(url)
     try:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if "import_log" not in tables:
+        if "import_log" not in session.tables():
             return False
-        row = con.execute(
+        row = session.execute(
             "SELECT sha256 FROM import_log WHERE source = ? ORDER BY imported_at DESC LIMIT 1",
             [source],
         ).fetchone()
         return row is not None and row[0] == sha256
     finally:
-        con.close()
-
-
-def _path(url: str | None) -> Path:
-    url = config.database_url(url)
-    path = db.duckdb_path(url)
-    if path is None:
-        raise DatabaseError(
-            f"imports write to DuckDB files; {db.redact_url(url)} is not supported yet"
-        )
-    return path
+        session.close()
 
 
 def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
@@ -86,15 +65,13 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
     dict
         Rows replaced per source (rows of the same source that the import removed).
     """
-    path = _path(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = sqlsession.open_session(url)
     replaced: dict[str, int] = {}
     try:
         con.execute("BEGIN TRANSACTION")
         for name, schema in TABLES.items():
-            con.execute(_ddl(name, schema))
-        con.execute(_ddl("import_log", IMPORT_LOG))
+            con.execute(con.ddl(name, schema))
+        con.execute(con.ddl("import_log", IMPORT_LOG))
         for batch in batches:
             replaced[batch.source] = _write_batch(con, batch)
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
@@ -105,7 +82,7 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
     except BaseException:
         try:
             con.execute("ROLLBACK")
-        except duckdb.Error:
+        except Exception:  # noqa: BLE001 - the connection may be gone; the first error counts
             pass
         raise
     finally:
@@ -113,19 +90,8 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
     return replaced
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """Hand DuckDB an Arrow table: it scans that without copying through Python objects."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def _insert(con, table: str, frame: pd.DataFrame) -> None:
-    cols = list(TABLES[table].names)
-    con.register("incoming", _arrow(frame[cols]))
-    try:
-        names = ", ".join(f'"{c}"' for c in cols)
-        con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM incoming')
-    finally:
-        con.unregister("incoming")
+def _insert(con: sqlsession.Session, table: str, frame: pd.DataFrame) -> None:
+    con.insert_frame(table, frame[list(TABLES[table].names)])
 
 
 def _write_batch(con, batch: Batch) -> int:
@@ -151,21 +117,19 @@ def _write_batch(con, batch: Batch) -> int:
             "imported_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         }]
     )  # fmt: skip
-    con.register("incoming_log", log)
-    con.execute("INSERT INTO import_log SELECT * FROM incoming_log")
-    con.unregister("incoming_log")
+    con.insert_frame("import_log", log[list(IMPORT_LOG.names)])
     return int(replaced)
 
 
 def _replace_keys(con, table: str, frame: pd.DataFrame, keys: list[str]) -> int:
     """Delete the rows whose keys the incoming frame holds, then insert the frame."""
     cols = ", ".join(keys)
-    con.register("incoming_keys", _arrow(frame[keys]))
+    con.register("incoming_keys", frame[keys])
     try:
         replaced = con.execute(
             f'SELECT count(*) FROM "{table}" JOIN incoming_keys USING ({cols})'
         ).fetchone()[0]
-        con.execute(f'DELETE FROM "{table}" WHERE ({cols}) IN (SELECT ({cols}) FROM incoming_keys)')
+        con.execute(f'DELETE FROM "{table}" WHERE ({cols}) IN (SELECT {cols} FROM incoming_keys)')
     finally:
         con.unregister("incoming_keys")
     _insert(con, table, frame)
@@ -192,7 +156,7 @@ def _survey_id(con, survey: dict) -> int:
 
 
 def _upsert_customers(con, customers: pd.DataFrame) -> None:
-    con.register("incoming_customers", _arrow(customers))
+    con.register("incoming_customers", customers)
     try:
         con.execute(
             """
