@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format lab bench system-deps clean
+.PHONY: help install demo test lint format lab bench bench-scale system-deps clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ bench: $(STAMP) ## Run every benchmark (ratios against the naive way)
 	$(BIN)/python benchmarks/nps_engine_vs_pandas.py
 	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/batch_speed.py
+	$(BIN)/python benchmarks/scale.py
+
+bench-scale: $(STAMP) ## Time and peak memory at 1M, 10M and 50M responses (about 10 min)
+	$(BIN)/python benchmarks/scale.py
 
 clean: ## Remove the venv, generated data and reports
-	rm -rf $(VENV) data reports/*/ reports/index.html .pytest_cache .ruff_cache
+	rm -rf $(VENV) data reports/*/ reports/index.html .pytest_cache .ruff_cache test-artifacts

@@ -71,17 +71,23 @@ def run(
         Path | None, typer.Option("--out", help="Output folder (default reports/<notebook>/).")
     ] = None,
     db: DbOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print the report to PDF with headless Chromium.")
+    ] = False,
 ) -> None:
     """Execute one notebook with Papermill and render its HTML report."""
     from cxresearch import params as params_mod
-    from cxresearch import runner
+    from cxresearch import report, runner
 
     try:
         overrides = params_mod.parse_overrides(parameter or [])
         result = runner.run(notebook, params, overrides, out_dir=out_dir, database=db)
+        printed = report.print_pdf(result.html) if pdf else None
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"{result.html}  ({result.seconds:.1f} s)")
+    if printed:
+        out.print(f"{printed}")
 
 
 @app.command()
@@ -322,6 +328,29 @@ def index() -> None:
     from cxresearch import report
 
     out.print(str(report.write_index(config.REPORTS_DIR)))
+
+
+@app.command()
+def translations(
+    update: Annotated[
+        bool, typer.Option("--update", help="Add untranslated messages to the catalogues.")
+    ] = False,
+) -> None:
+    """List report texts without a translation in sv, da, fi or nl (exit 1 if any)."""
+    from cxresearch import i18n
+
+    messages = i18n.all_messages()
+    if update:
+        i18n.update_catalogues(messages)
+    missing = {lang: i18n.missing(lang, messages) for lang in i18n.LANGUAGES[1:]}
+    for lang, left in missing.items():
+        out.print(f"{lang}: {len(messages) - len(left)} of {len(messages)} translated")
+        for message in left:
+            out.print(f"  missing: {message}", markup=False, soft_wrap=True)
+    if any(missing.values()):
+        where = i18n.LOCALES_DIR
+        err.print(f"fill in the empty msgstr entries in {where}/<language>.po", markup=False)
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -522,6 +522,27 @@ def data_period(con: ibis.BaseBackend) -> tuple[dt.date, dt.date]:
     return first.date(), last.date()
 
 
+def response_period(
+    con: ibis.BaseBackend,
+    *,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> tuple[dt.date, dt.date] | None:
+    """First and last day with responses under these filters (``None`` when there are none).
+
+    Given ``start`` and ``end`` are returned as they are: that is the period asked for.
+    """
+    if start and end:
+        return _as_date(start), _as_date(end)
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    row = r.aggregate(first=r.responded_at.min(), last=r.responded_at.max()).to_pandas().iloc[0]
+    if pd.isna(row["first"]):
+        return None
+    return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+
+
 def recent_period(con: ibis.BaseBackend, months: int = 3) -> tuple[dt.date, dt.date]:
     """The last ``months`` whole calendar months that hold responses.
 

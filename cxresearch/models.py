@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import ibis
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -79,6 +80,46 @@ def intent_calibration(
     out["recommended"] = counts["recommended"]
     out["unknown"] = counts["unknown"]
     return out
+
+
+#: Score bands of the NPS groups.
+NPS_BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+
+
+def intent_by_group(counts: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Share who actually recommended among detractors, passives and promoters.
+
+    Pools the per-score counts of :func:`intent_counts` (computed in the engine) by NPS
+    group and gives each share a Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[nps_group, metric, n, estimate, std_error, ci_low, ci_high, confidence,
+        recommended]``, detractors first.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"score": [6, 9, 10], "n": [10, 20, 30],
+    ...                        "recommended": [1, 6, 18]})
+    >>> intent_by_group(counts)[["nps_group", "n", "recommended", "estimate"]]
+       nps_group   n  recommended  estimate
+    0  detractor  10            1      0.10
+    1    passive   0            0       NaN
+    2   promoter  50           24      0.48
+    """
+    rows = []
+    for group, (low, high) in NPS_BANDS.items():
+        part = counts[(counts["score"] >= low) & (counts["score"] <= high)]
+        rows.append({"nps_group": group, "n": int(part["n"].sum()),
+                     "recommended": int(part["recommended"].sum())})  # fmt: skip
+    out = pd.DataFrame(rows)
+    est, se, lo, hi = intervals.wilson(out["recommended"], out["n"], confidence)
+    out.insert(1, "metric", "recommended_share")
+    out["estimate"], out["std_error"], out["ci_low"], out["ci_high"] = est, se, lo, hi
+    out["confidence"] = confidence
+    return out[["nps_group", "metric", "n", "estimate", "std_error", "ci_low", "ci_high",
+                "confidence", "recommended"]]  # fmt: skip
 
 
 def fit_intent(
@@ -181,12 +222,80 @@ def predict_intent_by(
     return pd.concat(rows, ignore_index=True)
 
 
+def _sampled(t, fraction: float, key: str, seed: int):
+    """Rows of ``t`` kept with probability ``fraction``, reproducibly.
+
+    Where the engine hashes (DuckDB, Spark), a row is kept when the hash of its key and
+    the seed falls under the fraction: the same seed gives the same rows on every run.
+    Elsewhere the engine's own seeded sampler is used (PostgreSQL's ``TABLESAMPLE
+    BERNOULLI ... REPEATABLE``).
+    """
+    import ibis.common.exceptions as ibis_errors
+
+    buckets = 1_000_003
+    mixed = (t[key].cast("string") + ibis.literal(f"#{seed}")).hash()
+    hashed = t.filter((mixed % buckets + buckets) % buckets < int(round(fraction * buckets)))
+    try:
+        return hashed.to_pandas()
+    except (ibis_errors.OperationNotDefinedError, ibis_errors.UnsupportedOperationError):
+        return t.sample(fraction, seed=seed).to_pandas()
+
+
+def stratified_sample(
+    data: TableLike, by: str, size: int, *, key: str = "customer_id", seed: int = 20261123
+) -> pd.DataFrame:
+    """Draw a proportional stratified random sample in the engine, with sampling weights.
+
+    When ``data`` has more than ``size`` rows, every stratum (value of ``by``) is sampled
+    at the same rate ``f = size / rows`` inside the engine (Ibis ``Table.sample``), so
+    only the sample reaches pandas. Each sampled row gets ``sample_weight``, its stratum's
+    rows / its stratum's sampled rows, so weighted estimates are unbiased for the whole.
+    Intervals from a sample are about ``1 / sqrt(f)`` times as wide as from all rows; the
+    returned frame says so in ``attrs``.
+
+    Parameters
+    ----------
+    data
+        Rows to sample from (one row per customer, say).
+    by
+        Stratum column.
+    size
+        Largest number of rows to bring back (about; the sample size is random).
+    key
+        Column identifying a row (hashed to draw the sample).
+    seed
+        Seed of the sample: the same seed draws the same rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sample (or all rows) with ``sample_weight``; ``attrs`` holds ``population``,
+        ``fraction`` and ``widening`` (the expected factor on interval widths).
+    """
+    t = as_table(data)
+    counts = t.group_by(by).aggregate(rows=t.count()).to_pandas().set_index(by)["rows"]
+    population = int(counts.sum())
+    fraction = min(1.0, size / population) if population else 1.0
+    if fraction >= 1.0:
+        frame = t.to_pandas().assign(sample_weight=1.0)
+    else:
+        parts = [
+            _sampled(t.filter(t[by] == stratum), fraction, key, seed) for stratum in counts.index
+        ]
+        frame = pd.concat(parts, ignore_index=True)
+        drawn = frame.groupby(by).size()
+        frame["sample_weight"] = frame[by].map(counts / drawn).astype(float)
+    frame.attrs.update(population=population, fraction=fraction, widening=fraction**-0.5)
+    return frame
+
+
 def fit_spend(
     data: TableLike,
     spend: str = "monthly_spend",
     satisfaction: str = "satisfaction_level",
     *,
     adjust: Sequence[str] = ("segment",),
+    weights: str | None = None,
 ):
     """Gamma GLM (log link) of monthly spend on satisfaction level.
 
@@ -200,6 +309,9 @@ def fit_spend(
         Column of satisfaction levels; the lowest level present is the reference.
     adjust
         Columns adjusted for (categorical), such as segment, whose spend differs a lot.
+    weights
+        Column of sampling weights (``sample_weight`` from :func:`stratified_sample`);
+        with the robust errors this is the usual probability-weighted sandwich.
 
     Returns
     -------
@@ -223,7 +335,8 @@ def fit_spend(
     terms = [f"C({satisfaction})", *[f"C({c})" for c in adjust if frame[c].nunique() > 1]]
     formula = f"{spend} ~ " + " + ".join(terms)
     family = sm.families.Gamma(link=sm.families.links.Log())
-    return smf.glm(formula, data=frame, family=family).fit(cov_type="HC1")
+    extra = {"var_weights": frame[weights].to_numpy(float)} if weights else {}
+    return smf.glm(formula, data=frame, family=family, **extra).fit(cov_type="HC1")
 
 
 def spend_uplift(

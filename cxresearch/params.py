@@ -21,6 +21,7 @@ import yaml
 from papermill.inspection import inspect_notebook
 
 from cxresearch.errors import ParameterError
+from cxresearch.i18n import LANGUAGES
 
 _SECRET_NAME = re.compile(r"pass(word)?|secret|token|api_?key|credential", re.IGNORECASE)
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -172,6 +173,10 @@ def validate(
             )
         if isinstance(value, str):
             _check_string(name, value, where)
+        if name == "language" and value not in LANGUAGES:
+            raise ParameterError(
+                f"parameter 'language'{where} expects one of {', '.join(LANGUAGES)}, got {value!r}"
+            )
         out[name] = list(value) if isinstance(value, tuple) else value
     return out
 

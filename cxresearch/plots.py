@@ -13,6 +13,15 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from cxresearch import i18n
+from cxresearch.i18n import tr
+
+
+def label(code) -> str:
+    """A coded value's display label in the report's language."""
+    return i18n.current().label(code)
+
+
 #: Colours of the three NPS groups, used by every chart.
 PALETTE: dict[str, str] = {"promoters": "#0072B2", "passives": "#999999", "detractors": "#D55E00"}
 ACCENT = "#0072B2"
@@ -79,15 +88,15 @@ def plot_intent_calibration(
             lw=0,
         )
     ax.set_xticks(range(11))
-    ax.set_xlabel("Stated likelihood to recommend (0-10)")
-    ax.set_ylabel("Actually recommended in last 12 months (%)")
+    ax.set_xlabel(tr("Stated likelihood to recommend (0-10)"))
+    ax.set_ylabel(tr("Actually recommended in last 12 months (%)"))
     ax.set_ylim(0, 100)
     handles = [
-        Patch(color=PALETTE[k], label=f"{k} (observed, 95% CI)")
-        for k in ("detractors", "passives", "promoters")
+        Patch(color=PALETTE[f"{k}s"], label=tr("{group} (observed, 95% CI)", group=label(k)))
+        for k in ("detractor", "passive", "promoter")
     ]
     if fitted is not None:
-        handles.append(Line2D([], [], color="black", lw=1.5, label="binomial model"))
+        handles.append(Line2D([], [], color="black", lw=1.5, label=tr("binomial model")))
     ax.legend(handles=handles, loc="upper left", frameon=False)
     return ax
 
@@ -116,8 +125,8 @@ def plot_spend_uplift(uplift: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         capsize=4,
     )
     ax.axhline(1, color="black", lw=0.8)
-    ax.set_xlabel("Satisfaction level (mean CSAT, rounded)")
-    ax.set_ylabel("Spend relative to level 1 (x)")
+    ax.set_xlabel(tr("Satisfaction level (mean CSAT, rounded)"))
+    ax.set_ylabel(tr("Spend relative to level 1 (x)"))
     return ax
 
 
@@ -149,7 +158,7 @@ def plot_estimates(
     ax.errorbar(
         table["estimate"] * scale, y, xerr=_yerr(table, scale), fmt="o", color=ACCENT, capsize=4
     )
-    ax.set_yticks(list(y), table[group].astype(str))
+    ax.set_yticks(list(y), [i18n.current().value(group, v) for v in table[group]])
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax
@@ -184,7 +193,7 @@ def plot_trend(
             marker="o",
             ms=3,
             color=colour,
-            label=str(name) if hue else None,
+            label=i18n.current().value(hue, name) if hue else None,
         )
         ax.fill_between(
             part[x], part["ci_low"] * scale, part["ci_high"] * scale, color=colour, alpha=0.15, lw=0
@@ -192,7 +201,7 @@ def plot_trend(
     ax.set_ylabel(label)
     ax.set_xlabel("")
     if hue:
-        ax.legend(frameon=False, title=hue)
+        ax.legend(frameon=False)
     return ax
 
 
@@ -220,7 +229,7 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
     ax.errorbar(drivers["performance"], imp, yerr=err, fmt="o", color=ACCENT, capsize=4)
     for row, y in zip(drivers.itertuples(), imp, strict=True):
         ax.annotate(
-            row.attribute.replace("_", " "),
+            label(row.attribute),
             (row.performance, y),
             textcoords="offset points",
             xytext=(6, 4),
@@ -228,8 +237,8 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
         )
     ax.axhline(100 / len(drivers), color="grey", lw=0.8, ls="--")
     ax.axvline(drivers["performance"].mean(), color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("Performance (mean rating, 1-5)")
-    ax.set_ylabel("Importance (share of explained variance, %)")
+    ax.set_xlabel(tr("Performance (mean rating, 1-5)"))
+    ax.set_ylabel(tr("Importance (share of explained variance, %)"))
     return ax
 
 
@@ -245,7 +254,9 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
                "detractor": PALETTE["detractors"]}  # fmt: skip
     for name, part in curves.groupby(group):
         colour = colours.get(name)
-        ax.step(part["months"], part["estimate"] * 100, where="post", color=colour, label=name)
+        ax.step(
+            part["months"], part["estimate"] * 100, where="post", color=colour, label=label(name)
+        )
         ax.fill_between(
             part["months"],
             part["ci_low"] * 100,
@@ -255,8 +266,8 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
             alpha=0.15,
             lw=0,
         )
-    ax.set_xlabel("Months")
-    ax.set_ylabel("Still a customer (%)")
+    ax.set_xlabel(tr("Months"))
+    ax.set_ylabel(tr("Still a customer (%)"))
     ax.legend(frameon=False)
     return ax
 
@@ -287,11 +298,11 @@ def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> A
             part["estimate"] * 100,
             width,
             color=PALETTE[f"{group}s"],
-            label=f"{group}s",
+            label=label(group),
             yerr=_yerr(part.reset_index(), 100),
             capsize=2,
         )
-    ax.set_xticks(range(len(themes)), [t.replace("_", " ") for t in themes])
-    ax.set_ylabel("Comments mentioning the theme (%)")
+    ax.set_xticks(range(len(themes)), [label(t) for t in themes])
+    ax.set_ylabel(tr("Comments mentioning the theme (%)"))
     ax.legend(frameon=False)
     return ax

@@ -7,13 +7,14 @@ Notebooks call :func:`show_table` and :func:`show_headline`; the runner calls
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,43 +25,114 @@ from IPython.display import HTML, display
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from cxresearch import i18n
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 #: Cell tags whose cells never reach the HTML.
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove"}
+#: Mime type of the hidden output that tells the title block what a report covers.
+CONTEXT_MIME = "application/vnd.cxresearch.context+json"
 _REPR = re.compile(r"^<[^<>]*>$|^<.* at 0x[0-9a-f]+>$", re.DOTALL)
 
 
+def lang() -> i18n.Language:
+    """The language of the report being built (set by :func:`setup`)."""
+    return i18n.current()
+
+
+def setup(
+    language: str = "en",
+    *,
+    period: tuple | None = None,
+    segment: Sequence[str] | None = None,
+    country: Sequence[str] | None = None,
+) -> i18n.Language:
+    """Start a report: set its language and theme, and tell the title block what it covers.
+
+    Parameters
+    ----------
+    language
+        Report language, one of :data:`cxresearch.i18n.LANGUAGES`.
+    period
+        ``(first day, last day)`` the report covers, if it covers a period.
+    segment, country
+        The segments and countries the report is filtered to (empty: all).
+
+    Returns
+    -------
+    cxresearch.i18n.Language
+        Use its ``tr`` to translate texts and its formatters for numbers and dates.
+    """
+    from cxresearch import plots
+
+    language_ = i18n.use(language)
+    plots.set_theme()
+    scope = [*(segment or []), *(language_.country(c) for c in (country or []))]
+    context = {
+        "language": language,
+        "period": language_.period(*period) if period else language_.tr("whole period"),
+        "scope": ", ".join(scope) if scope else language_.tr("all customers"),
+        "date": language_.date(dt.date.today()),
+    }
+    display({CONTEXT_MIME: context}, raw=True)
+    return language_
+
+
 def fmt_number(value: float, decimals: int = 0) -> str:
-    """Format a number with a thousands separator (``1,234.5``); NaN becomes ``–``."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{value:,.{decimals}f}"
+    """Format a number for the report's locale (``1,234.5``; ``1 234,5``); NaN becomes ``–``."""
+    return lang().number(value, decimals)
+
+
+def ci_label(confidence: float = 0.95) -> str:
+    """``95% CI`` in the report's language."""
+    return lang().tr("{confidence} CI", confidence=lang().percent(confidence))
 
 
 def estimate_text(
     row: Mapping[str, Any], *, scale: float = 100, decimals: int = 0, unit: str = ""
 ) -> str:
-    """One estimate as stakeholders read it: value, interval and n.
+    r"""One estimate as stakeholders read it: value, interval and n.
+
+    ``unit`` is ``""`` (``scale`` x the value: NPS points), ``"%"`` (a share shown as a
+    percentage) or ``"x"`` (a ratio, ``scale`` 1).
 
     Examples
     --------
+    >>> _ = i18n.use("en")
     >>> estimate_text({"estimate": 0.3, "ci_low": 0.1469, "ci_high": 0.4531,
     ...                "confidence": 0.95, "n": 100})
     '30 (95% CI 15 to 45; n = 100)'
+    >>> _ = i18n.use("sv")
+    >>> estimate_text({"estimate": 0.325, "ci_low": 0.3, "ci_high": 0.35, "n": 1234},
+    ...               decimals=1, unit="%")
+    '32,5\xa0% (95\xa0% KI 30,0\xa0% till 35,0\xa0%; n = 1\xa0234)'
+    >>> _ = i18n.use("en")
     """
-    conf = f"{row.get('confidence', 0.95) * 100:g}%"
-    est = fmt_number(row["estimate"] * scale, decimals)
-    low = fmt_number(row["ci_low"] * scale, decimals)
-    high = fmt_number(row["ci_high"] * scale, decimals)
-    return f"{est}{unit} ({conf} CI {low} to {high}{unit}; n = {fmt_number(row['n'])})"
+
+    def fmt(value: float) -> str:
+        if unit == "%":
+            return lang().percent(value, decimals)
+        if unit == "x":
+            return lang().number(value * scale, decimals) + "×"
+        return lang().number(value * scale, decimals)
+
+    return lang().tr(
+        "{value} ({ci} {low} to {high}; n = {n})",
+        value=fmt(row["estimate"]),
+        ci=ci_label(row.get("confidence", 0.95)),
+        low=fmt(row["ci_low"]),
+        high=fmt(row["ci_high"]),
+        n=lang().number(row["n"]),
+    )
 
 
 def interval_text(table: pd.DataFrame, *, scale: float = 1.0, decimals: int = 0) -> list[str]:
     """``"low to high"`` for each row's ``ci_low`` and ``ci_high``, formatted for display."""
     return [
-        f"{fmt_number(lo * scale, decimals)} to {fmt_number(hi * scale, decimals)}"
+        lang().tr("{low} to {high}", low=fmt_number(lo * scale, decimals),
+                  high=fmt_number(hi * scale, decimals))
         for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
-    ]
+    ]  # fmt: skip
 
 
 def change_text(
@@ -70,48 +142,90 @@ def change_text(
     *,
     scale: float = 100,
     unit: str = "",
-    since: str = "the previous period",
+    since: str = "",
 ) -> str:
     """A headline: the current value with its interval and n, and the tested change.
 
     Examples
     --------
+    >>> _ = i18n.use("en")
     >>> now = {"estimate": 0.32, "ci_low": 0.28, "ci_high": 0.36, "n": 1234,
     ...        "confidence": 0.95}
     >>> ch = {"difference": 0.05, "p_adjusted": 0.01, "significant": True}
     >>> change_text("NPS", now, ch, since="Q2")
     'NPS 32 (95% CI 28 to 36; n = 1,234), up 5 points since Q2 (p = 0.010): a significant change.'
     """
+    t = lang()
     if current.get("suppressed", False):
-        return f"{label}: too few respondents to show."
+        return t.tr("{label}: too few respondents to show.", label=label)
     head = f"{label} {estimate_text(current, scale=scale, unit=unit)}"
     diff = change.get("difference")
     if diff is None or pd.isna(diff):
         return head + "."
-    points = "points" if not unit else "percentage points"
-    direction = "up" if diff > 0 else "down" if diff < 0 else "unchanged,"
-    amount = fmt_number(abs(diff) * scale)
-    verdict = "a significant change" if change.get("significant") else "not a significant change"
-    p = change.get("p_adjusted", change.get("p_value"))
-    return f"{head}, {direction} {amount} {points} since {since} (p = {p:.3f}): {verdict}."
+    amount = t.number(abs(diff) * 100 if unit == "%" else abs(diff) * scale)
+    p = t.number(change.get("p_adjusted", change.get("p_value")), 3)
+    values = {"head": head, "amount": amount, "since": since or t.tr("the previous period"), "p": p}
+    messages = {
+        (True, "%"): t.tr(
+            "{head}, up {amount} percentage points since {since} (p = {p})", **values
+        ),
+        (False, "%"): t.tr(
+            "{head}, down {amount} percentage points since {since} (p = {p})", **values
+        ),
+        (True, ""): t.tr("{head}, up {amount} points since {since} (p = {p})", **values),
+        (False, ""): t.tr("{head}, down {amount} points since {since} (p = {p})", **values),
+    }
+    if round(diff * 100) == 0:
+        text = t.tr("{head}, unchanged since {since} (p = {p})", **values)
+    else:
+        text = messages[(diff > 0, "%" if unit == "%" else "")]
+    verdict = (
+        t.tr("a significant change")
+        if change.get("significant")
+        else t.tr("not a significant change")
+    )
+    return f"{text}: {verdict}."
+
+
+def _group_columns(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    t = lang()
+    return pd.DataFrame(
+        {head: [t.value(col, v) for v in table[col]] for col, head in labels.items()}
+    )
 
 
 def change_table(
     changes: pd.DataFrame, labels: Mapping[str, str], *, scale: float = 100, decimals: int = 1
 ) -> pd.DataFrame:
     """Format the output of :func:`cxresearch.compare.difference` for display."""
-    out = pd.DataFrame({head: changes[col].astype(str) for col, head in labels.items()})
-    out["Now"] = [fmt_number(v * scale, decimals) for v in changes["estimate_a"]]
-    out["Before"] = [fmt_number(v * scale, decimals) for v in changes["estimate_b"]]
-    out["Change"] = [fmt_number(v * scale, decimals) for v in changes["difference"]]
-    out["95% CI of change"] = interval_text(changes, scale=scale, decimals=decimals)
-    out["n now / before"] = [
+    t = lang()
+    out = _group_columns(changes, labels)
+    out[t.tr("Now")] = [fmt_number(v * scale, decimals) for v in changes["estimate_a"]]
+    out[t.tr("Before")] = [fmt_number(v * scale, decimals) for v in changes["estimate_b"]]
+    out[t.tr("Change")] = [t.signed(v * scale, decimals) for v in changes["difference"]]
+    out[t.tr("{ci} of change", ci=ci_label())] = interval_text(
+        changes, scale=scale, decimals=decimals
+    )
+    out[t.tr("n now / before")] = [
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(changes["n_a"], changes["n_b"], strict=True)
     ]
-    out["p (adjusted)"] = [f"{p:.3f}" if not pd.isna(p) else "–" for p in changes["p_adjusted"]]
-    out["Significant"] = ["yes" if s else "" for s in changes["significant"]]
+    out[t.tr("p (adjusted)")] = [fmt_number(p, 3) for p in changes["p_adjusted"]]
+    out[t.tr("Significant")] = [t.tr("yes") if s else "" for s in changes["significant"]]
     return out
+
+
+def _notes(table: pd.DataFrame) -> list[str]:
+    t = lang()
+    notes = []
+    for _, row in table.iterrows():
+        if row.get("suppressed", False):
+            notes.append(t.tr("too few respondents to show"))
+        elif row.get("unreliable", False):
+            notes.append(t.tr("small group or wide interval: read with care"))
+        else:
+            notes.append("")
+    return notes
 
 
 def metric_table(
@@ -120,7 +234,7 @@ def metric_table(
     *,
     scale: float = 100,
     decimals: int = 1,
-    estimate_label: str = "Estimate",
+    estimate_label: str = "",
 ) -> pd.DataFrame:
     """Format a metric table for display: labels, estimate, interval, n and a note.
 
@@ -130,38 +244,35 @@ def metric_table(
         A metric table (``estimate, ci_low, ci_high, n`` and optionally ``suppressed``
         and ``unreliable``).
     labels
-        Group columns to show, mapped to their display headings.
+        Group columns to show, mapped to their (translated) display headings. Countries,
+        touchpoints, NPS groups, months and dates are shown in the report's language.
     scale, decimals
         Display scale (100: percent or NPS points) and decimals.
     estimate_label
-        Heading of the estimate column.
+        Heading of the estimate column (default: *Estimate*).
 
     Returns
     -------
     pandas.DataFrame
         Strings, one row per group, ready for :func:`show_table`.
     """
-    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
-    conf = f"{table['confidence'].iloc[0] * 100:g}%" if len(table) else "95%"
-    out[estimate_label] = [fmt_number(v * scale, decimals) for v in table["estimate"]]
-    out[f"{conf} CI"] = interval_text(table, scale=scale, decimals=decimals)
+    t = lang()
+    out = _group_columns(table, labels)
+    conf = table["confidence"].iloc[0] if len(table) else 0.95
+    out[estimate_label or t.tr("Estimate")] = [
+        fmt_number(v * scale, decimals) for v in table["estimate"]
+    ]
+    out[ci_label(conf)] = interval_text(table, scale=scale, decimals=decimals)
     out["n"] = [fmt_number(v) for v in table["n"]]
     if "suppressed" in table or "unreliable" in table:
-        notes = []
-        for _, row in table.iterrows():
-            if row.get("suppressed", False):
-                notes.append("too few respondents to show")
-            elif row.get("unreliable", False):
-                notes.append("small group or wide interval: read with care")
-            else:
-                notes.append("")
-        out["Note"] = notes
+        out[t.tr("Note")] = _notes(table)
     return out
 
 
 def show_table(table: pd.DataFrame, caption: str = "") -> None:
-    """Display a table as escaped HTML with the report's table style."""
+    """Display a table as escaped HTML with header cells, a caption and the report's style."""
     body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
+    body = body.replace("<th>", '<th scope="col">')
     if caption:
         body = re.sub(
             r"(<table[^>]*>)",
@@ -200,98 +311,119 @@ def show_note(text: str) -> None:
 
 
 def plain_table(table: pd.DataFrame, labels: Mapping[str, str], *, decimals: int = 2):
-    """Rename and format a small table of counts and means for display."""
-    out = table[list(labels)].rename(columns=dict(labels)).copy()
-    for col in out.columns:
-        if pd.api.types.is_integer_dtype(out[col]):
-            out[col] = [fmt_number(v) for v in out[col]]
-        elif pd.api.types.is_float_dtype(out[col]):
-            out[col] = [fmt_number(v, decimals) for v in out[col]]
-    return out
+    """Rename and format a small table of counts, means and coded values for display."""
+    t = lang()
+    out = pd.DataFrame(index=table.index)
+    for col, head in labels.items():
+        values = table[col]
+        if pd.api.types.is_integer_dtype(values):
+            out[head] = [fmt_number(v) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            out[head] = [fmt_number(v, decimals) for v in values]
+        else:
+            out[head] = [t.value(col, v) for v in values]
+    return out.reset_index(drop=True)
 
 
 def share_table(concentration: pd.DataFrame) -> pd.DataFrame:
     """Format :func:`cxresearch.value.revenue_concentration` for display."""
+    t = lang()
     return pd.DataFrame({
-        "Top customers by spend": [f"{v:.0%}" for v in concentration["customer_share"]],
-        "Customers": [fmt_number(v) for v in concentration["customers"]],
-        "Share of revenue": [f"{v:.0%}" for v in concentration["revenue_share"]],
+        t.tr("Top customers by spend"): [t.percent(v) for v in concentration["customer_share"]],
+        t.tr("Customers"): [fmt_number(v) for v in concentration["customers"]],
+        t.tr("Share of revenue"): [t.percent(v) for v in concentration["revenue_share"]],
     })  # fmt: skip
 
 
 def group_share_table(shares: pd.DataFrame, group: str, heading: str) -> pd.DataFrame:
     """Format :func:`cxresearch.value.revenue_share_by_group` for display."""
+    t = lang()
     return pd.DataFrame({
-        heading: shares[group].astype(str),
-        "Customers": [fmt_number(v) for v in shares["customers"]],
-        "Share of customers": [f"{v:.0%}" for v in shares["customer_share"]],
-        "Share of revenue": [f"{v:.0%}" for v in shares["revenue_share"]],
+        heading: [t.value(group, v) for v in shares[group]],
+        t.tr("Customers"): [fmt_number(v) for v in shares["customers"]],
+        t.tr("Share of customers"): [t.percent(v) for v in shares["customer_share"]],
+        t.tr("Share of revenue"): [t.percent(v) for v in shares["revenue_share"]],
     })  # fmt: skip
 
 
 def risk_table(risk: pd.DataFrame, level: str = "satisfaction_level") -> pd.DataFrame:
     """Format :func:`cxresearch.value.revenue_at_risk_observed` for display."""
+    t = lang()
     return pd.DataFrame({
-        "Satisfaction level": risk[level].astype(str),
-        "Customers": [fmt_number(v) for v in risk["customers"]],
-        "Left (%)": [fmt_number(v * 100, 1) for v in risk["churn_rate"]],
-        "Monthly revenue lost": [fmt_number(v) for v in risk["estimate"]],
-        "95% CI": interval_text(risk),
+        t.tr("Satisfaction level"): risk[level].astype(str),
+        t.tr("Customers"): [fmt_number(v) for v in risk["customers"]],
+        t.tr("Left (%)"): [fmt_number(v * 100, 1) for v in risk["churn_rate"]],
+        t.tr("Monthly revenue lost"): [fmt_number(v) for v in risk["estimate"]],
+        ci_label(): interval_text(risk),
     })  # fmt: skip
 
 
 def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
     """Format :func:`cxresearch.drivers.key_drivers` for display."""
+    t = lang()
     return pd.DataFrame({
-        "Attribute": drivers["attribute"].str.replace("_", " "),
-        "Relative weight": [fmt_number(v, 3) for v in drivers["estimate"]],
-        "95% CI": interval_text(drivers, decimals=3),
-        "Share": [f"{v:.0%}" for v in drivers["share"]],
-        "Mean rating": [fmt_number(v, 2) for v in drivers["performance"]],
+        t.tr("Attribute"): [t.label(a) for a in drivers["attribute"]],
+        t.tr("Relative weight"): [fmt_number(v, 3) for v in drivers["estimate"]],
+        ci_label(): interval_text(drivers, decimals=3),
+        t.tr("Share"): [t.percent(v) for v in drivers["share"]],
+        t.tr("Mean rating"): [fmt_number(v, 2) for v in drivers["performance"]],
         "n": [fmt_number(v) for v in drivers["n"]],
     })  # fmt: skip
 
 
 def silent_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     """Format :func:`cxresearch.service.silent_dissatisfaction` for display."""
-    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
-    out["Silent per complaint"] = [fmt_number(v) for v in table["estimate"]]
-    out["95% CI"] = interval_text(table)
-    out["Unhappy contacts (n)"] = [fmt_number(v) for v in table["n"]]
-    out["Complaints"] = [fmt_number(v) for v in table["complaints"]]
+    t = lang()
+    out = _group_columns(table, labels)
+    out[t.tr("Silent per complaint")] = [fmt_number(v) for v in table["estimate"]]
+    out[ci_label()] = interval_text(table)
+    out[t.tr("Unhappy contacts (n)")] = [fmt_number(v) for v in table["n"]]
+    out[t.tr("Complaints")] = [fmt_number(v) for v in table["complaints"]]
     return out
 
 
 def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     """Format correlations (``estimate, ci_low, ci_high, n, p_value``) for display."""
-    out = pd.DataFrame({head: table[col].astype(str) for col, head in labels.items()})
+    out = _group_columns(table, labels)
     out["r"] = [fmt_number(v, 2) for v in table["estimate"]]
-    out["95% CI"] = interval_text(table, decimals=2)
+    out[ci_label()] = interval_text(table, decimals=2)
     out["n"] = [fmt_number(v) for v in table["n"]]
-    out["p"] = [f"{p:.3f}" for p in table["p_value"]]
+    out["p"] = [fmt_number(p, 3) for p in table["p_value"]]
     return out
 
 
 def theme_table(found: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Format :func:`cxresearch.comments.detractor_themes` for display."""
-    out = pd.DataFrame({head: found[col].astype(str) for col, head in (labels or {}).items()})
-    out["Theme"] = found["theme"].str.replace("_", " ").to_numpy()
-    out["Detractors (%)"] = [fmt_number(v * 100, 1) for v in found["share_detractors"]]
-    out["Promoters (%)"] = [fmt_number(v * 100, 1) for v in found["share_promoters"]]
-    out["Difference"] = [fmt_number(v * 100, 1) for v in found["difference"]]
-    out["95% CI"] = interval_text(found, scale=100, decimals=1)
-    out["n (det. / prom.)"] = [
+    t = lang()
+    out = _group_columns(found, labels or {})
+    out[t.tr("Theme")] = [t.label(v) for v in found["theme"]]
+    out[t.tr("Detractors (%)")] = [fmt_number(v * 100, 1) for v in found["share_detractors"]]
+    out[t.tr("Promoters (%)")] = [fmt_number(v * 100, 1) for v in found["share_promoters"]]
+    out[t.tr("Difference")] = [t.signed(v * 100, 1) for v in found["difference"]]
+    out[ci_label()] = interval_text(found, scale=100, decimals=1)
+    out[t.tr("n (det. / prom.)")] = [
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(found["n_detractors"], found["n_promoters"], strict=True)
     ]
-    out["p (adjusted)"] = [f"{p:.3f}" for p in found["p_adjusted"]]
-    out["Over-represented"] = ["yes" if v else "" for v in found["over_represented"]]
+    out[t.tr("p (adjusted)")] = [fmt_number(p, 3) for p in found["p_adjusted"]]
+    out[t.tr("Over-represented")] = [t.tr("yes") if v else "" for v in found["over_represented"]]
     return out
 
 
 def show_headline(text: str) -> None:
-    """Display a key finding in the report's headline box (text is escaped)."""
-    display(HTML(f'<p class="cx-headline">{html.escape(text)}</p>'))
+    """Display a key finding (text is escaped).
+
+    In JupyterLab it shows in a headline box where the cell runs; in the rendered report
+    the findings are gathered into the executive summary at the top.
+    """
+    display(
+        {"text/html": f'<p class="cx-headline">{html.escape(text)}</p>'},
+        raw=True,
+        metadata={"cx": {"finding": text}},
+    )
+
+
+finding = show_headline
 
 
 class _CleanOutputs(Preprocessor):
@@ -312,23 +444,87 @@ class _CleanOutputs(Preprocessor):
         return cell, resources
 
 
-def _title(nb: nbformat.NotebookNode) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return ""
+class _Structure(Preprocessor):
+    """Translate markdown, lift out the title, number the sections, gather the findings.
+
+    Fills ``resources["cx"]`` with ``title``, ``toc`` (section id and heading),
+    ``findings`` (the texts of :func:`show_headline`) and ``context`` (from :func:`setup`).
+    """
+
+    def __init__(self, language: i18n.Language, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.language = language
+
+    def preprocess(self, nb, resources):
+        cx = resources.setdefault("cx", {})
+        cx.setdefault("title", "")
+        cx["toc"], cx["findings"], cx["context"] = [], [], {}
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = self._markdown(cell.source, cx)
+            elif cell.cell_type == "code":
+                kept = []
+                for out in cell.get("outputs", []):
+                    data = out.get("data", {})
+                    if CONTEXT_MIME in data:
+                        cx["context"] = dict(data[CONTEXT_MIME])
+                        continue
+                    found = out.get("metadata", {}).get("cx", {}).get("finding")
+                    if found:  # shown once, in the executive summary at the top
+                        cx["findings"].append(str(found))
+                        continue
+                    kept.append(out)
+                cell.outputs = kept
+        if cx["title"]:
+            resources.setdefault("metadata", {})["name"] = cx["title"]
+        return nb, resources
+
+    def _markdown(self, source: str, cx: dict) -> str:
+        out: list[str] = []
+        for line in i18n.translate_markdown(source, self.language).split("\n"):
+            if line.startswith("# ") and not cx["title"]:
+                cx["title"] = line[2:].strip()
+                continue
+            if line.startswith("## "):
+                text = line[3:].strip()
+                anchor = f"section-{len(cx['toc']) + 1}"
+                cx["toc"].append({"id": anchor, "text": text})
+                line = f'<h2 id="{anchor}">{html.escape(text)}</h2>'
+            out.append(line)
+        return "\n".join(out).strip()
+
+
+def _frame_texts(language: i18n.Language) -> dict[str, str]:
+    """Texts of the report frame (title block, contents, footer) in ``language``."""
+    return {
+        "summary": language.tr("Executive summary"),
+        "contents": language.tr("Contents"),
+        "period": language.tr("Period"),
+        "scope": language.tr("Customers"),
+        "created": language.tr("Created"),
+        "report": language.tr("Report"),
+        "parameters": language.tr("Parameters"),
+        "database": language.tr("Database"),
+        "fingerprint": language.tr("Data fingerprint"),
+        "run": language.tr("Run"),
+        "provenance": language.tr("How this report was made"),
+        "uncertainty": language.tr(
+            "Every number comes with the count behind it (n) and its 95% confidence interval. "
+            "Groups under 5 respondents are not shown."
+        ),
+    }
 
 
 def render_html(
     nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
 ) -> str:
-    """Render an executed notebook as one self-contained HTML page.
+    """Render an executed notebook as one self-contained, designed HTML page.
 
-    Code, prompts and the parameter cells are left out, figures are embedded, nothing
-    loads from the network, and a provenance footer lists parameters, data fingerprint,
-    package version and run time.
+    The page opens with a title block (report, period, customers, date), the executive
+    summary (the findings the notebook showed with :func:`show_headline`) and a table of
+    contents; markdown is translated into ``language``; code, prompts and the parameter
+    cells are left out; figures are embedded; nothing loads from the network; a
+    provenance footer lists parameters, data fingerprint, package version and run time.
 
     Parameters
     ----------
@@ -338,13 +534,14 @@ def render_html(
         Keys ``notebook, name, parameters, database, fingerprint, version,
         started_at, duration``.
     language
-        Language code written to ``<html lang>``.
+        Report language (:data:`cxresearch.i18n.LANGUAGES`), also written to ``<html lang>``.
 
     Returns
     -------
     str
         The HTML document.
     """
+    lang_ = i18n.Language(language)
     exporter = HTMLExporter(
         template_name="cxreport",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
@@ -357,10 +554,114 @@ def render_html(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
     )
     exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
-    title = _title(nb) or str(provenance.get("notebook", "Report"))
-    resources = {"cx": dict(provenance), "metadata": {"name": title}}
+    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
+    cx = dict(provenance)
+    cx["text"] = _frame_texts(lang_)
+    resources = {"cx": cx, "metadata": {"name": str(provenance.get("notebook", "report"))}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
+
+
+# -- printing ---------------------------------------------------------------------------
+
+#: Environment variable naming the Chromium binary (default: ``chromium`` on the PATH).
+CHROMIUM_ENV = "CX_CHROMIUM"
+
+#: Chromium flags for a quiet, offline, headless browser (no background connections).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    """The Chromium binary: ``CX_CHROMIUM``, else ``chromium`` on the PATH.
+
+    Raises
+    ------
+    ReportError
+        When no Chromium is installed.
+    """
+    import shutil
+
+    from cxresearch.errors import ReportError
+
+    found = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium")
+    if not found or not os.path.exists(found):
+        raise ReportError(
+            "printing to PDF needs Chromium: install Debian's chromium "
+            "(apt-get install chromium) or set CX_CHROMIUM to its path",
+            "render",
+        )
+    return found
+
+
+def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
+    """Print a report to PDF through headless Chromium, with its print styles.
+
+    The page is opened from disk with every network request refused, so the PDF shows
+    exactly what the self-contained file holds. The PDF is written atomically.
+
+    Parameters
+    ----------
+    html_path
+        A rendered report.
+    pdf_path
+        Where to write the PDF; default beside the HTML with a ``.pdf`` suffix.
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF written.
+    """
+    from playwright.sync_api import sync_playwright
+
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
+    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", suffix=".tmp", dir=pdf_path.parent)
+    os.close(fd)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.route(
+                    "**/*",
+                    lambda route: (
+                        route.continue_()
+                        if route.request.url.startswith(("file:", "data:"))
+                        else route.abort()
+                    ),
+                )
+                page.goto(html_path.as_uri(), wait_until="load")
+                page.emulate_media(media="print")
+                page.pdf(
+                    path=tmp,
+                    format="A4",
+                    print_background=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=(
+                        '<div style="font-size:8px;width:100%;text-align:center;color:#666">'
+                        '<span class="pageNumber"></span> / <span class="totalPages"></span>'
+                        "</div>"
+                    ),
+                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                )
+            finally:
+                browser.close()
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, pdf_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return pdf_path
 
 
 # -- the index page ------------------------------------------------------------------------

@@ -63,8 +63,9 @@ def kaplan_meier(
     Returns
     -------
     pandas.DataFrame
-        ``[*by, months, metric, at_risk, estimate, ci_low, ci_high, confidence]``: one row
-        per distinct churn time, ``estimate`` the share still a customer.
+        ``[*by, months, metric, n, at_risk, estimate, ci_low, ci_high, confidence]``: one
+        row per distinct churn time, ``n`` the group's customers, ``estimate`` the share
+        still a customer.
 
     Notes
     -----
@@ -92,6 +93,7 @@ def kaplan_meier(
             {
                 "months": sf.surv_times,
                 "metric": "retention",
+                "n": len(part),
                 "at_risk": sf.n_risk.astype(int),
                 "estimate": s,
                 "ci_low": np.where(s >= 1, 1.0, low),

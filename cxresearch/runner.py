@@ -131,6 +131,11 @@ def run(
 
     path, stem, values = prepare(notebook, params_file, overrides)
     name = name or stem
+    if values.get("database"):
+        # a URL given as a parameter travels like --db: through the kernel's environment,
+        # so that it never appears in the executed notebook or the report
+        database = database or values["database"]
+        values = {k: v for k, v in values.items() if k != "database"}
     declared = params.notebook_parameters(path)
     effective = {k: v["default"] for k, v in declared.items()} | {
         k: repr(v) for k, v in values.items()

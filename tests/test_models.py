@@ -64,6 +64,39 @@ def test_spend_model_recovers_the_140_percent(con):
     assert uplift.loc[5, "uplift_pct"] == pytest.approx(140, abs=12)
 
 
+def test_stratified_sample_in_the_engine_and_its_effect_on_intervals(con):
+    spend = db.read_customer_spend(con)
+    full = models.stratified_sample(spend, "satisfaction_level", 10**9)
+    assert full.attrs["fraction"] == 1 and (full["sample_weight"] == 1).all()
+    sample = models.stratified_sample(spend, "satisfaction_level", len(full) // 4)
+    assert sample.attrs["population"] == len(full)
+    assert 0.22 < len(sample) / len(full) < 0.28
+    # the weights add each stratum back up to its population
+    population = full.groupby("satisfaction_level").size()
+    weighted = sample.groupby("satisfaction_level")["sample_weight"].sum()
+    np.testing.assert_allclose(weighted.to_numpy(), population.to_numpy())
+    # the same seed gives the same sample
+    again = models.stratified_sample(spend, "satisfaction_level", len(full) // 4)
+    assert sorted(again["customer_id"]) == sorted(sample["customer_id"])
+    on_all = models.spend_uplift(models.fit_spend(full)).set_index("level")
+    on_sample = models.spend_uplift(models.fit_spend(sample, weights="sample_weight")).set_index(
+        "level"
+    )
+    widths = []
+    for level, ratio in demo.SPEND_MULTIPLIER.items():
+        if level == 1:
+            continue
+        row = on_sample.loc[level]
+        assert row["ci_low"] < ratio < row["ci_high"], (level, row.to_dict())
+        widths.append(
+            np.log(row["ci_high"] / row["ci_low"])
+            / np.log(on_all.loc[level, "ci_high"] / on_all.loc[level, "ci_low"])
+        )
+    # a quarter of the rows: intervals about 1 / sqrt(0.25) = 2 times as wide
+    assert sample.attrs["widening"] == pytest.approx(2.0, rel=0.05)
+    assert 1.6 < np.mean(widths) < 2.5, widths
+
+
 def test_spend_model_rejects_non_positive_spend():
     df = pd.DataFrame(
         {"monthly_spend": [10.0, 0.0, 5.0], "satisfaction_level": [1, 2, 3], "segment": ["B2C"] * 3}

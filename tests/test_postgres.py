@@ -292,3 +292,18 @@ def test_revenue_at_risk_worked_example_on_postgres(server):
     )
     assert risk["estimate"].iloc[0] == pytest.approx(950.0)
     con.disconnect()
+
+
+def test_stratified_sample_on_postgres(pair):
+    pg_url, _ = pair
+    con = db.connect(pg_url)
+    spend = db.read_customer_spend(con)
+    population = spend.group_by("satisfaction_level").aggregate(n=spend.count()).to_pandas()
+    sample = models.stratified_sample(spend, "satisfaction_level", 500)
+    again = models.stratified_sample(spend, "satisfaction_level", 500)
+    con.disconnect()
+    assert 0 < len(sample) < population["n"].sum()
+    weighted = sample.groupby("satisfaction_level")["sample_weight"].sum()
+    expected = population.set_index("satisfaction_level")["n"].loc[weighted.index]
+    np.testing.assert_allclose(weighted.to_numpy(), expected.to_numpy())
+    assert sorted(again["customer_id"]) == sorted(sample["customer_id"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cxresearch import db, metrics, models, report, runner
+from cxresearch import db, i18n, metrics, models, report, runner
 from cxresearch.errors import ParameterError, ReportError
 from tests.conftest import NOTEBOOKS
 
@@ -56,7 +56,8 @@ def test_recommend_intent_holds_headline_numbers(rendered, small_url):
     overall = metrics.nps(responses).iloc[0]
     tens = models.intent_calibration(responses).set_index("score").loc[10]
     text = _text(rendered["recommend_intent"].html.read_text(encoding="utf-8"))
-    assert f"NPS {report.estimate_text(overall, decimals=0)}" in text
+    i18n.use("en")
+    assert f"Net Promoter Score {report.estimate_text(overall, decimals=0)}." in text
     tens = {**tens.to_dict(), "n": tens["n"]}
     assert f"Of those who scored 10, {report.estimate_text(tens, decimals=0, unit='%')}" in text
 
@@ -67,6 +68,7 @@ def test_satisfaction_spend_holds_headline_numbers(rendered, small_url):
     top = models.spend_uplift(models.fit_spend(cs)).iloc[-1].to_dict()
     top["n"] = int((cs["satisfaction_level"] == 5).sum())
     text = _text(rendered["satisfaction_spend"].html.read_text(encoding="utf-8"))
+    i18n.use("en")
     assert f"spend {report.estimate_text(top, scale=1, decimals=2, unit='x')}" in text
     assert "Revenue at risk" in text and "Quarterly churn rate" in text
 
@@ -184,7 +186,7 @@ def test_nps_overview_headline_and_significance(rendered, small_url):
     change = compare.change(
         metrics.nps, responses, current=current, previous=previous, adjust="none"
     ).iloc[0]
-    since = f"{previous[0]:%Y-%m-%d} to {previous[1]:%Y-%m-%d}"
+    since = i18n.use("en").period(*previous)
     text = _text(rendered["nps_overview"].html.read_text(encoding="utf-8"))
     assert report.change_text("NPS", now, change, since=since) in text
     assert "(p adjusted: holm)" in text

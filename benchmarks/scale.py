@@ -1,0 +1,177 @@
+"""Time and peak memory at 1M, 10M and 50M responses: in the engine against pandas first.
+
+Two analyses over a DuckDB survey database of the cxresearch schema:
+
+* NPS by segment x month (``cxresearch.metrics.nps`` over ``db.read_responses``), and
+* the intent calibration (``cxresearch.models.intent_calibration``: per-score counts of
+  who actually recommended, with Wilson intervals).
+
+The engine way aggregates inside DuckDB and brings back only the aggregates. The naive way
+loads the rows it needs (four response columns and the customers' segment) into pandas,
+joins and groups there. Each way runs in its own fresh process, so its peak resident
+memory is its own; both give the same numbers (checked). Printed: seconds, peak RSS and
+the ratios, per size, in one run.
+
+    python benchmarks/scale.py [--sizes 1000000 10000000 50000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def build(path: Path, n: int) -> None:
+    """Write ``n`` responses from ``n / 8`` customers with DuckDB's own generator."""
+    import duckdb
+
+    from cxresearch.schema import TABLES
+
+    con = duckdb.connect(str(path))
+    for name in ("customers", "responses"):
+        cols = ", ".join(c.sql("duckdb") for c in TABLES[name].to_sqlglot_column_defs("duckdb"))
+        con.execute(f"CREATE TABLE {name} ({cols})")
+    customers = max(n // 8, 1)
+    con.execute(
+        f"""
+        INSERT INTO customers (customer_id, segment, country, industry)
+        SELECT 'C' || lpad(i::VARCHAR, 9, '0'),
+               CASE WHEN random() < 0.3 THEN 'B2B' ELSE 'B2C' END,
+               ['SE', 'DK', 'FI', 'NL', 'NO'][1 + (i % 5)::INT], 'retail'
+        FROM range({customers}) t(i)
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO responses (response_id, source, customer_id, survey_id, responded_at,
+                               touchpoint, language, nps, csat, recommended_last_12m, weight)
+        SELECT 'R' || i, 'bench', 'C' || lpad((i % {customers})::VARCHAR, 9, '0'), 1,
+               TIMESTAMP '2024-01-01' + to_seconds((random() * 730 * 86400)::BIGINT),
+               'relationship', 'sv', s, 1 + (s // 2.5)::TINYINT,
+               CASE WHEN random() < s / 20.0 THEN 'yes'
+                    WHEN random() < 0.1 THEN 'unknown' ELSE 'no' END,
+               1.0
+        FROM (SELECT i, floor(random() * 11)::TINYINT AS s FROM range({n}) t(i))
+        """
+    )
+    con.close()
+
+
+def engine(path: str) -> dict:
+    from cxresearch import db, metrics, models
+
+    con = db.connect(f"duckdb:///{path}")
+    responses = db.read_responses(con)
+    nps = metrics.nps(responses, by=["segment", "month"])
+    calibration = models.intent_calibration(responses)
+    con.disconnect()
+    return _summary(nps, calibration)
+
+
+def pandas_first(path: str) -> dict:
+    import duckdb
+    import pandas as pd
+
+    from cxresearch import intervals
+
+    con = duckdb.connect(path, read_only=True)
+    responses = con.execute(
+        "SELECT customer_id, responded_at, nps, recommended_last_12m FROM responses"
+    ).df()
+    customers = con.execute("SELECT customer_id, segment FROM customers").df()
+    con.close()
+    rows = responses.merge(customers, on="customer_id")
+    rows["month"] = rows["responded_at"].dt.to_period("M").dt.to_timestamp()
+    rows["promoter"] = rows["nps"] >= 9
+    rows["detractor"] = rows["nps"] <= 6
+    g = rows.groupby(["segment", "month"])
+    counts = g.agg(n=("nps", "size"), promoters=("promoter", "sum"),
+                   detractors=("detractor", "sum")).reset_index()  # fmt: skip
+    est, se, low, high = intervals.nps_interval(
+        counts["promoters"], counts["detractors"], counts["n"]
+    )
+    nps = counts.assign(estimate=est, ci_low=low, ci_high=high)
+    rows["yes"] = rows["recommended_last_12m"] == "yes"
+    rows["no"] = rows["recommended_last_12m"] == "no"
+    per = rows.groupby("nps").agg(yes=("yes", "sum"), no=("no", "sum")).reset_index()
+    est, se, low, high = intervals.wilson(per["yes"], per["yes"] + per["no"])
+    calibration = pd.DataFrame({"score": per["nps"], "estimate": est})
+    return _summary(nps, calibration)
+
+
+def _summary(nps, calibration) -> dict:
+    nps = nps.sort_values(["segment", "month"])
+    return {
+        "groups": len(nps),
+        "nps_sum": float(nps["estimate"].sum()),
+        "calibration": [round(float(v), 12) for v in calibration.sort_values("score")["estimate"]],
+    }
+
+
+def child(way: str, path: str) -> None:
+    import resource
+
+    import cxresearch.metrics  # noqa: F401 - imports are not part of the measurement
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    result = (engine if way == "engine" else pandas_first)(path)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "base_mb": base / 1024,
+                      "result": result}))  # fmt: skip
+
+
+def measure(way: str, path: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, str(HERE), "--child", way, str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        default=[1_000_000, 10_000_000, 50_000_000])  # fmt: skip
+    parser.add_argument("--child", nargs=2, metavar=("WAY", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    print(f"{os.cpu_count()} cores; each figure from a fresh process; peak = resident memory")
+    print(
+        f"{'responses':>11} | {'engine s':>8} {'pandas s':>8} {'time':>6} | "
+        f"{'engine MB':>9} {'pandas MB':>9} {'memory':>6}"
+    )
+    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+        for n in args.sizes:
+            path = Path(tmp) / f"scale_{n}.duckdb"
+            build(path, n)
+            a, b = measure("engine", path), measure("pandas", path)
+            ra, rb = a["result"], b["result"]
+            assert ra["groups"] == rb["groups"], "the two ways disagree"
+            assert abs(ra["nps_sum"] - rb["nps_sum"]) < 1e-9, "the two ways disagree"
+            assert (
+                max(abs(x - y) for x, y in zip(ra["calibration"], rb["calibration"], strict=True))
+                < 1e-9
+            )
+            print(
+                f"{n:>11,} | {a['seconds']:>8.2f} {b['seconds']:>8.2f} "
+                f"{b['seconds'] / a['seconds']:>5.1f}x | {a['peak_mb']:>9,.0f} "
+                f"{b['peak_mb']:>9,.0f} {b['peak_mb'] / a['peak_mb']:>5.1f}x",
+                flush=True,
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()

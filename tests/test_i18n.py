@@ -1,0 +1,109 @@
+"""Report languages: complete catalogues, locale formatting, one report in five languages."""
+
+import re
+
+import pytest
+
+from cxresearch import db, i18n, metrics, models, runner
+from cxresearch.errors import ParameterError
+
+TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]
+# Separators written out here, independently of Babel: thousands and decimal per language.
+SEPARATORS = {"en": (",", "."), "sv": ("\xa0", ","), "da": (".", ","), "fi": ("\xa0", ","),
+              "nl": (".", ",")}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_no_message_is_missing(language):
+    """Fails when any notebook or module text has no translation in a catalogue."""
+    messages = i18n.all_messages()
+    assert len(messages) > 150
+    missing = i18n.missing(language, messages)
+    assert missing == [], f"untranslated in {language}.po (run `cxresearch translations`)"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_their_placeholders(language):
+    catalogue = i18n.catalogue(language)
+    wrong = {m: t for m, t in catalogue.items() if i18n.placeholders(m) != i18n.placeholders(t)}
+    assert wrong == {}
+
+
+def test_missing_key_is_reported(tmp_path):
+    nb = tmp_path / "new.ipynb"
+    import nbformat
+
+    doc = nbformat.v4.new_notebook()
+    doc.cells = [nbformat.v4.new_markdown_cell("## A heading nobody translated"),
+                 nbformat.v4.new_code_cell('tr("A caption nobody translated", n=1)')]  # fmt: skip
+    nbformat.write(doc, nb)
+    messages = i18n.notebook_messages(nb)
+    assert messages == ["A heading nobody translated", "A caption nobody translated"]
+    assert i18n.missing("sv", messages) == messages
+
+
+def test_markdown_is_translated_unit_by_unit():
+    sv = i18n.Language("sv")
+    source = "## Trends\n\nMonthly NPS and CSAT with 95% intervals.\n\n* **Share**: the weight as a share of R².\n* unknown item"  # noqa: E501
+    out = sv.tr("Trends")
+    assert out == "Trender"
+    assert i18n.translate_markdown(source, sv) == (
+        "## Trender\n\nNPS och CSAT per månad med 95-procentiga intervall.\n\n"
+        "* **Andel**: vikten som andel av R².\n* unknown item"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "percent", "number", "country", "month"),
+    [
+        ("en", "32.5%", "1,234.5", "Denmark", "March 2026"),
+        ("sv", "32,5\xa0%", "1\xa0234,5", "Danmark", "mars 2026"),
+        ("da", "32,5\xa0%", "1.234,5", "Danmark", "marts 2026"),
+        ("fi", "32,5\xa0%", "1\xa0234,5", "Tanska", "maaliskuu 2026"),
+        ("nl", "32,5%", "1.234,5", "Denemarken", "maart 2026"),
+    ],
+)
+def test_locale_formatting(language, percent, number, country, month):
+    lang = i18n.Language(language)
+    assert lang.percent(0.325, 1) == percent
+    assert lang.number(1234.5, 1) == number
+    assert lang.country("DK") == country
+    assert lang.month("2026-03-01") == month
+    assert lang.number(float("nan")) == "–"
+
+
+def test_unknown_language_is_refused_before_a_kernel_starts(small_url):
+    with pytest.raises(ParameterError, match="expects one of en, sv, da, fi, nl, got 'de'"):
+        runner.prepare("recommend_intent", overrides={"language": "de"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_one_report_in_five_languages(tmp_path, small_url, language):
+    result = runner.run("recommend_intent", overrides={"language": language},
+                        out_dir=tmp_path, database=small_url, update_index=False)  # fmt: skip
+    html = result.html.read_text(encoding="utf-8")
+    assert f'<html lang="{language}"' in html
+    lang = i18n.Language(language)
+    # translated headings: the frame's and the notebook's
+    for heading in ("Executive summary", "Stated intent against action", "By segment"):
+        expected = lang.tr(heading)
+        assert f">{expected}</" in html, (language, expected)
+        if language != "en":
+            assert expected != heading
+    # locale-formatted numbers, recomputed here and written with the language's separators
+    con = db.connect(small_url)
+    responses = db.read_responses(con)
+    n = int(metrics.nps(responses).iloc[0]["n"])
+    ten = models.intent_calibration(responses).set_index("score").loc[10]
+    con.disconnect()
+    thousands, decimal = SEPARATORS[language]
+    n_text = f"{n:,}".replace(",", thousands)
+    share = f"{ten['estimate'] * 100:.1f}".replace(".", decimal)
+    assert f"n = {n_text}" in html
+    assert re.search(rf"<td>{re.escape(share)}</td>", html), share
+    # no English left in the narrative of a translated report
+    body = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
+    if language != "en":
+        for english in ("Executive summary", "Methods and definitions", "Contents", " to "):
+            assert english not in body
