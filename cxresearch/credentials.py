@@ -108,20 +108,32 @@ def password_for(url: str) -> str | None:
     return read_secrets().get(PASSWORD_ENV) or None
 
 
+def postgres_params(url: str) -> dict[str, object]:
+    """Connection parameters of a ``postgresql://`` URL, with the resolved password.
+
+    Keys ``host, port, user, database, password, connect_timeout``; those the URL leaves
+    out are left out, so that libpq's defaults and ``.pgpass`` apply.
+    """
+    parts = urlsplit(url)
+    params = {
+        "host": parts.hostname,
+        "port": parts.port,
+        "user": unquote(parts.username) if parts.username else None,
+        "database": unquote(parts.path.lstrip("/")) or None,
+        "password": password_for(url),
+        "connect_timeout": 10,
+    }
+    return {k: v for k, v in params.items() if v is not None}
+
+
 def libpq_dsn(url: str) -> str:
     """A libpq connection string for a ``postgresql://`` URL, with the resolved password."""
     from psycopg.conninfo import make_conninfo
 
-    parts = urlsplit(url)
-    kwargs = {
-        "host": parts.hostname,
-        "port": parts.port,
-        "user": unquote(parts.username) if parts.username else None,
-        "dbname": unquote(parts.path.lstrip("/")) or None,
-        "password": password_for(url),
-        "connect_timeout": 10,
-    }
-    return make_conninfo("", **{k: v for k, v in kwargs.items() if v is not None})
+    params = postgres_params(url)
+    if "database" in params:
+        params["dbname"] = params.pop("database")
+    return make_conninfo("", **params)
 
 
 def describe(url: str) -> str:

@@ -13,7 +13,6 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import ibis
 import ibis.expr.types as ir
@@ -122,16 +121,7 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
 
 def _connect_postgres(url: str) -> ibis.BaseBackend:
     """Connect with the password resolved from the URL, environment or secrets file."""
-    parts = urlsplit(url)
-    kwargs = {
-        "host": parts.hostname,
-        "port": parts.port,
-        "user": unquote(parts.username) if parts.username else None,
-        "database": unquote(parts.path.lstrip("/")) or None,
-        "password": credentials.password_for(url),
-        "connect_timeout": 10,
-    }
-    return ibis.postgres.connect(**{k: v for k, v in kwargs.items() if v is not None})
+    return ibis.postgres.connect(**credentials.postgres_params(url))
 
 
 def table(con: ibis.BaseBackend, name: str) -> ir.Table:
