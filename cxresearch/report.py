@@ -74,7 +74,8 @@ def setup(
         "scope": ", ".join(scope) if scope else language_.tr("all customers"),
         "date": language_.date(dt.date.today()),
     }
-    display({CONTEXT_MIME: context}, raw=True)
+    # JupyterLab shows the empty text/plain; the renderer reads the context and drops it
+    display({CONTEXT_MIME: context, "text/plain": ""}, raw=True)
     return language_
 
 
@@ -421,9 +422,6 @@ def show_headline(text: str) -> None:
         raw=True,
         metadata={"cx": {"finding": text}},
     )
-
-
-finding = show_headline
 
 
 class _CleanOutputs(Preprocessor):
