@@ -83,6 +83,8 @@ def run(
         overrides = params_mod.parse_overrides(parameter or [])
         result = runner.run(notebook, params, overrides, out_dir=out_dir, database=db)
         printed = report.print_pdf(result.html) if pdf else None
+        if printed:
+            report.write_index(result.html.parent.parent)  # links the PDF too
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"{result.html}  ({result.seconds:.1f} s)")

@@ -707,6 +707,9 @@ def _write_index(reports_dir: Path) -> Path:
         link = rec.get("html")
         name = html.escape(f"{rec['notebook']} / {rec['name']}")
         cell = f'<a href="{html.escape(link)}">{name}</a>' if link else name
+        if link and (reports_dir / link).with_suffix(".pdf").exists():
+            pdf = str(Path(link).with_suffix(".pdf"))
+            cell += f' (<a href="{html.escape(pdf)}">PDF</a>)'
         status = rec.get("status", "?")
         error = f"<pre>{html.escape(rec.get('error') or '')}</pre>" if status == "failed" else ""
         rows.append(

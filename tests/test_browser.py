@@ -155,6 +155,7 @@ def test_cli_prints_pdf_through_chromium(tmp_path, small_url, chromium_path):
         or data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2
     )
     assert not list(out.glob(".*.tmp"))
+    assert 'href="out/default.pdf">PDF</a>' in (tmp_path / "index.html").read_text()
 
 
 def test_index_in_chromium(browser, rendered):
