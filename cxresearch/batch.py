@@ -33,8 +33,8 @@ from cxresearch.errors import ParameterError, ReportError
 RELATIVE_PERIODS = (
     "last_month", "last_quarter", "last_year", "same_month_last_year", "year_to_date",
 )  # fmt: skip
-_SCHEDULE_KEYS = {"name", "as_of", "timeout", "retries", "reports"}
-_REPORT_KEYS = {"notebook", "output", "period", "params", "matrix"}
+_SCHEDULE_KEYS = {"name", "as_of", "timeout", "retries", "pdf", "reports"}
+_REPORT_KEYS = {"notebook", "output", "period", "params", "matrix", "pdf"}
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Job:
     cache_key: str = ""
     timeout: float = 600
     retries: int = 1
+    pdf: bool = False
     status: str = "pending"  # pending | done | skipped | failed
     seconds: float = 0.0
     attempts: int = 0
@@ -213,6 +214,7 @@ def plan(
                 parameters=values, cache_key=cache_key(path, values, fingerprint),
                 timeout=float(schedule.get("timeout", 600)),
                 retries=int(schedule.get("retries", 1)),
+                pdf=bool(entry.get("pdf", schedule.get("pdf", False))),
             )  # fmt: skip
             if only and not fnmatch(job.label, only):
                 continue
@@ -241,7 +243,10 @@ def is_current(job: Job) -> bool:
         return False
     html = Path(job.out_dir) / f"{job.name}.html"
     return (
-        record.get("status") == "ok" and record.get("cache_key") == job.cache_key and html.exists()
+        record.get("status") == "ok"
+        and record.get("cache_key") == job.cache_key
+        and html.exists()
+        and (not job.pdf or html.with_suffix(".pdf").exists())
     )
 
 
@@ -282,6 +287,8 @@ def run_job(job: dict[str, Any], database: str, fingerprint: str) -> dict[str, A
                 update_index=False, kernel=kernel, fingerprint=fingerprint,
                 extra_record={"cache_key": job["cache_key"]},
             )  # fmt: skip
+            if job.get("pdf"):
+                report.print_pdf(result.html)
             job.update(status="done", html=str(result.html), error=None)
             break
         except ReportError as exc:

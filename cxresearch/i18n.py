@@ -36,7 +36,12 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po, write_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import (
+    format_decimal,
+    format_percent,
+    get_minus_sign_symbol,
+    get_plus_sign_symbol,
+)
 
 #: Report languages: English, Swedish, Danish, Finnish, Dutch.
 LANGUAGES = ("en", "sv", "da", "fi", "nl")
@@ -115,14 +120,21 @@ class Language:
         if value is None or pd.isna(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        if round(value, decimals) == 0:
+            value = 0.0  # no "-0.0"
+        text = format_decimal(value, format=pattern, locale=self.locale)
+        # a custom pattern writes "-": use the locale's own minus sign ("−" in Swedish)
+        return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
 
     def signed(self, value, decimals: int = 0) -> str:
-        """A number with its sign always shown (``+5``, ``−3``)."""
+        """A number with its sign always shown, in the locale's symbols (``+5``, ``-3``)."""
         if value is None or pd.isna(value):
             return "–"
         text = self.number(abs(value), decimals)
-        return text if round(value, decimals) == 0 else ("+" if value > 0 else "−") + text
+        if round(value, decimals) == 0:
+            return text
+        sign = get_plus_sign_symbol if value > 0 else get_minus_sign_symbol
+        return sign(locale=self.locale) + text
 
     def percent(self, share, decimals: int = 0) -> str:
         """A share (0.325) as a percentage in the locale's style (``32,5 %``)."""
@@ -132,7 +144,10 @@ class Language:
         pattern = self.locale.percent_formats[None].pattern.split(";")[0]
         if decimals:
             pattern = pattern.replace("#,##0", "#,##0." + "0" * decimals, 1)
-        return format_percent(share, format=pattern, locale=self.locale)
+        if round(share * 100, decimals) == 0:
+            share = 0.0
+        text = format_percent(share, format=pattern, locale=self.locale)
+        return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
 
     def date(self, value) -> str:
         """A date in the locale's medium style (``3 mars 2026``)."""

@@ -146,3 +146,21 @@ def test_list_parameters_are_wrapped_and_periods_set(small_url, tmp_path):
     }
     assert [j.name for j in plan.jobs] == ["SE", "DK"]
     assert plan.jobs[0].cache_key != plan.jobs[1].cache_key
+
+
+def test_batch_prints_pdfs_and_reruns_only_when_one_is_missing(tmp_path, small_url):
+    data = yaml.safe_load(schedule(tmp_path, "ok", countries=["SE", "DK"]).read_text())
+    data["pdf"] = True
+    path = tmp_path / "pdf.yaml"
+    path.write_text(yaml.safe_dump(data))
+    first = cli(str(path), "--workers", "1", "--db", small_url)
+    assert first.returncode == 0, first.stdout + first.stderr
+    out = tmp_path / "reports" / "fixture"
+    for country in ("SE", "DK"):
+        assert (out / f"{country}.pdf").read_bytes().startswith(b"%PDF-")
+    again = cli(str(path), "--workers", "1", "--db", small_url)
+    assert "0 done, 2 skipped, 0 failed" in again.stdout
+    (out / "DK.pdf").unlink()
+    third = cli(str(path), "--workers", "1", "--db", small_url)
+    assert "1 done, 1 skipped, 0 failed" in third.stdout
+    assert (out / "DK.pdf").exists()

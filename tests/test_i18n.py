@@ -107,3 +107,17 @@ def test_one_report_in_five_languages(tmp_path, small_url, language):
     if language != "en":
         for english in ("Executive summary", "Methods and definitions", "Contents", " to "):
             assert english not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "minus"),
+    [("en", "-"), ("sv", "\u2212"), ("da", "-"), ("fi", "\u2212"), ("nl", "-")],
+)
+def test_negative_numbers_use_the_locale_minus_and_never_show_minus_zero(language, minus):
+    lang = i18n.Language(language)
+    assert lang.number(-0.44, 1) == f"{minus}0{SEPARATORS[language][1]}4"
+    assert lang.signed(-0.44, 1) == lang.number(-0.44, 1)
+    assert lang.signed(0.44, 1).startswith("+")
+    assert lang.number(-0.04, 1) == f"0{SEPARATORS[language][1]}0"
+    assert lang.signed(-0.04, 1) == lang.number(0, 1)
+    assert not lang.percent(-0.001).startswith((minus, "-"))
