@@ -307,3 +307,23 @@ def test_stratified_sample_on_postgres(pair):
     expected = population.set_index("satisfaction_level")["n"].loc[weighted.index]
     np.testing.assert_allclose(weighted.to_numpy(), expected.to_numpy())
     assert sorted(again["customer_id"]) == sorted(sample["customer_id"])
+
+
+def test_failed_write_leaves_postgres_as_it_was(server):
+    url = server.create_database("rollback")
+    tables = demo.generate(500, seed=4)
+    db.write_tables(url, tables)
+
+    def counts():
+        con = db.connect(url)
+        try:
+            return {name: con.table(name).count().to_pandas() for name in tables}
+        finally:
+            con.disconnect()
+
+    before = counts()
+    broken = dict(tables)
+    broken["spend"] = broken["spend"].drop(columns=["currency"])  # fails after other tables
+    with pytest.raises(KeyError, match="currency"):
+        db.write_tables(url, {**demo.generate(900, seed=5), "spend": broken["spend"]})
+    assert counts() == before
