@@ -176,6 +176,8 @@ class Language:
             return "–"
         if column == "country":
             return self.country(value)
+        if column == "language":
+            return self.locale.languages.get(str(value), str(value))
         if column in ("month",):
             return self.month(value)
         if isinstance(value, dt.date | pd.Timestamp):

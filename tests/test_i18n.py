@@ -121,3 +121,12 @@ def test_negative_numbers_use_the_locale_minus_and_never_show_minus_zero(languag
     assert lang.number(-0.04, 1) == f"0{SEPARATORS[language][1]}0"
     assert lang.signed(-0.04, 1) == lang.number(0, 1)
     assert not lang.percent(-0.001).startswith((minus, "-"))
+
+
+def test_coded_values_are_shown_in_the_report_language():
+    sv = i18n.Language("sv")
+    assert sv.value("language", "en") == "engelska"
+    assert sv.value("touchpoint", "service_call") == "servicesamtal"
+    assert sv.value("nps_group", "detractor") == "kritiker"
+    assert sv.value("month", "2026-03-01") == "mars 2026"
+    assert sv.value("segment", "B2B") == "B2B"
