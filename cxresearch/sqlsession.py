@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
@@ -121,8 +122,6 @@ class PostgresSession(Session):
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Make ``frame`` readable as table ``name``."""
         columns = {c: _COLUMN_TYPES[c] for c in frame.columns}
-        import ibis
-
         self.execute(self.ddl(name, ibis.schema(columns), temporary=True))
         copy_frame(self._con, name, frame)
 
