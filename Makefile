@@ -2,23 +2,41 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CHECKSUM := $(shell cksum < pyproject.toml | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
+WORKERS ?= 2
+# extra arguments for `make lab`, e.g. ARGS="--port 8899 --no-browser"
+ARGS ?=
+# an editable install without setuptools' "Editable installation" warning
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	--config-settings editable_mode=compat
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format lab bench bench-scale system-deps clean
+.PHONY: help install install-dev demo test test-fast lint format lab bench bench-scale system-deps clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+# One stamp per set of extras and version of pyproject.toml: reinstall only when it changes.
+$(VENV)/.core-$(CHECKSUM): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-install: $(STAMP) ## Create .venv and install the package with its test tools
+$(VENV)/.dev-$(CHECKSUM): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@ $(VENV)/.core-$(CHECKSUM)
+
+$(VENV)/.lab-$(CHECKSUM): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[lab]'
+	touch $@ $(VENV)/.core-$(CHECKSUM)
+
+install: $(VENV)/.core-$(CHECKSUM) ## Create .venv with what running reports needs
+
+install-dev: $(VENV)/.dev-$(CHECKSUM) ## Add PDF, Dask, Spark and the test tools
 
 system-deps: ## Install Debian's Chromium, PostgreSQL and Java 17 for the tests (root or sudo)
 	@missing=""; \
@@ -30,37 +48,41 @@ system-deps: ## Install Debian's Chromium, PostgreSQL and Java 17 for the tests 
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(CHROMIUM) --version
+	@$(CHROMIUM) --version 2>/dev/null
 	@ls /usr/lib/postgresql/*/bin/initdb
 	@java -version 2>&1 | head -1
 
-demo: $(STAMP) ## Build the demo database and render every report
+demo: install ## Build the demo database and render every report
 	$(BIN)/cxresearch demo
 
-test: $(STAMP) system-deps ## Lint, then run the whole test suite
+test: install-dev system-deps ## Lint, then the whole suite (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
-lint: $(STAMP) ## ruff check and format check
+test-fast: install-dev ## Lint, then the tests that need no server, browser, Spark or batch
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "not slow"
+
+lint: install-dev ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP) ## Format the code with ruff
+format: install-dev ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lab: $(STAMP) ## JupyterLab on notebooks/, package edits picked up without restarting
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	IPYTHONDIR=$(CURDIR)/.ipython $(BIN)/jupyter lab notebooks/
+lab: $(VENV)/.lab-$(CHECKSUM) ## JupyterLab on notebooks/ (ARGS="--port 8899 --no-browser")
+	$(BIN)/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS) notebooks/
 
-bench: $(STAMP) ## Run every benchmark (ratios against the naive way)
+bench: install-dev ## Run every benchmark (ratios against the naive way)
 	$(BIN)/python benchmarks/nps_engine_vs_pandas.py
 	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/batch_speed.py
 	$(BIN)/python benchmarks/scale.py
 
-bench-scale: $(STAMP) ## Time and peak memory at 1M, 10M and 50M responses (about 10 min)
+bench-scale: install-dev ## Time and peak memory at 1M, 10M and 50M responses (about 10 min)
 	$(BIN)/python benchmarks/scale.py
 
 clean: ## Remove the venv, generated data and reports

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from cxresearch import batch, db, demo
+from cxresearch.data import db, demo
+from cxresearch.running import batch
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "nps_overview.ipynb"

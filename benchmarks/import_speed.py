@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxresearch import demo, imports
+from cxresearch.data import demo, imports
 
 
 def make_csv(path: Path, rows: int) -> None:

@@ -1,4 +1,4 @@
-"""NPS by segment: aggregated inside DuckDB (cxresearch.metrics) against pandas.
+"""NPS by segment: aggregated inside DuckDB (cxresearch.stats.metrics) against pandas.
 
 The naive way loads the rows into pandas first and groups there. Both are measured in one
 run on the same DuckDB file, best of three, and the ratio is printed.
@@ -16,7 +16,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from cxresearch import intervals, metrics
+from cxresearch.stats import intervals, metrics
 
 
 def build(path: Path, n: int) -> None:

@@ -2,8 +2,8 @@
 
 Two analyses over a DuckDB survey database of the cxresearch schema:
 
-* NPS by segment x month (``cxresearch.metrics.nps`` over ``db.read_responses``), and
-* the intent calibration (``cxresearch.models.intent_calibration``: per-score counts of
+* NPS by segment x month (``cxresearch.stats.metrics.nps`` over ``db.read_responses``), and
+* the intent calibration (``cxresearch.stats.models.intent_calibration``: per-score counts of
   who actually recommended, with Wilson intervals).
 
 The engine way aggregates inside DuckDB and brings back only the aggregates. The naive way
@@ -33,7 +33,7 @@ def build(path: Path, n: int) -> None:
     """Write ``n`` responses from ``n / 8`` customers with DuckDB's own generator."""
     import duckdb
 
-    from cxresearch.schema import TABLES
+    from cxresearch.data.schema import TABLES
 
     con = duckdb.connect(str(path))
     for name in ("customers", "responses"):
@@ -66,7 +66,8 @@ def build(path: Path, n: int) -> None:
 
 
 def engine(path: str) -> dict:
-    from cxresearch import db, metrics, models
+    from cxresearch.data import db
+    from cxresearch.stats import metrics, models
 
     con = db.connect(f"duckdb:///{path}")
     responses = db.read_responses(con)
@@ -80,7 +81,7 @@ def pandas_first(path: str) -> dict:
     import duckdb
     import pandas as pd
 
-    from cxresearch import intervals
+    from cxresearch.stats import intervals
 
     con = duckdb.connect(path, read_only=True)
     responses = con.execute(
@@ -124,9 +125,9 @@ def child(way: str, path: str) -> None:
     import ibis.backends.duckdb  # noqa: F401
     import pandas  # noqa: F401
 
-    import cxresearch.db  # noqa: F401
-    import cxresearch.metrics  # noqa: F401
-    import cxresearch.models  # noqa: F401
+    import cxresearch.data.db  # noqa: F401
+    import cxresearch.stats.metrics  # noqa: F401
+    import cxresearch.stats.models  # noqa: F401
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()

@@ -28,6 +28,24 @@ DbOption = Annotated[
 ]
 
 
+def _version(value: bool) -> None:
+    if value:
+        import cxresearch
+
+        out.print(f"cxresearch {cxresearch.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Customer-experience research: survey database, metrics and HTML reports."""
+
+
 def _fail(exc: CXResearchError) -> None:
     err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
@@ -42,8 +60,8 @@ def demo_data(
     db: DbOption = None,
 ) -> None:
     """Write a demo survey database generated from a documented ground truth."""
-    from cxresearch import db as dbmod
-    from cxresearch import demo
+    from cxresearch.data import db as dbmod
+    from cxresearch.data import demo
 
     try:
         t0 = time.perf_counter()
@@ -70,26 +88,30 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default reports/<notebook>/).")
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Report name (default: the params file's stem, or default, plus -P)."),
+    ] = None,
     db: DbOption = None,
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print the report to PDF with headless Chromium.")
     ] = False,
 ) -> None:
     """Execute one notebook with Papermill and render its HTML report."""
-    from cxresearch import params as params_mod
-    from cxresearch import report, runner
+    from cxresearch.running import params as params_mod
+    from cxresearch.running import runner, spec
 
     try:
         overrides = params_mod.parse_overrides(parameter or [])
-        result = runner.run(notebook, params, overrides, out_dir=out_dir, database=db)
-        printed = report.print_pdf(result.html) if pdf else None
-        if printed:
-            report.write_index(result.html.parent.parent)  # links the PDF too
+        run_spec = spec.build(
+            notebook, params, overrides, database=db, out_dir=out_dir, name=name, pdf=pdf
+        )
+        result = runner.execute(run_spec)
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"{result.html}  ({result.seconds:.1f} s)")
-    if printed:
-        out.print(f"{printed}")
+    if result.pdf:
+        out.print(f"{result.pdf}")
 
 
 @app.command()
@@ -98,28 +120,31 @@ def demo(
     responses: Annotated[int, typer.Option(help="Responses, if demo data is created.")] = 30_000,
 ) -> None:
     """Create demo data if missing, render every params set of every notebook, write the index."""
-    from cxresearch import db as dbmod
-    from cxresearch import demo as demomod
-    from cxresearch import report, runner
+    from cxresearch.data import db as dbmod
+    from cxresearch.data import demo as demomod
+    from cxresearch.data import urls
+    from cxresearch.running import publish, runner, spec
 
-    url = config.database_url(db)
-    path = dbmod.duckdb_path(url)
+    url = urls.database_url(db)
+    path = urls.duckdb_path(url)
     try:
         if path is not None and not path.exists():
             out.print(f"creating demo data ({responses:,} responses) at {path}")
             dbmod.write_tables(url, demomod.generate(responses))
+        runs = [
+            spec.build(nb, params_file, database=url)
+            for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+            for params_file in sorted((config.PARAMS_DIR / nb.stem).glob("*.yaml")) or [None]
+        ]
         failures = 0
-        for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
-            sets = sorted((config.PARAMS_DIR / nb.stem).glob("*.yaml")) or [None]
-            for params_file in sets:
-                label = f"{nb.stem} / {params_file.stem if params_file else 'default'}"
-                try:
-                    result = runner.run(nb, params_file, database=url, update_index=False)
-                    out.print(f"[green]ok[/]      {label}  ({result.seconds:.1f} s)")
-                except CXResearchError as exc:
-                    failures += 1
-                    err.print(f"[red]failed[/]  {label}: {exc}", soft_wrap=True)
-        index = report.write_index(config.REPORTS_DIR)
+        for run_spec in runs:
+            try:
+                result = runner.execute(run_spec, update_index=False)
+                out.print(f"[green]ok[/]      {run_spec.label}  ({result.seconds:.1f} s)")
+            except CXResearchError as exc:
+                failures += 1
+                err.print(f"[red]failed[/]  {run_spec.label}: {exc}", soft_wrap=True)
+        index = publish.write_index(config.REPORTS_DIR)
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"reports: {index}")
@@ -148,7 +173,7 @@ def import_(
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
-    from cxresearch import imports
+    from cxresearch.data import imports
 
     try:
         if suggest_mapping:
@@ -216,7 +241,7 @@ def batch(
     """Render a schedule's parameter matrix: in parallel, incrementally, failures isolated."""
     import datetime as dt
 
-    from cxresearch import batch as batchmod
+    from cxresearch.running import batch as batchmod
 
     try:
         plan = batchmod.plan(
@@ -296,8 +321,8 @@ def follow_up(
     """Write the follow-up lists: detractors to call back, promoters to ask for referrals."""
     import datetime as dt
 
-    from cxresearch import db as dbmod
-    from cxresearch import followup
+    from cxresearch.data import db as dbmod
+    from cxresearch.running import followup
 
     try:
         if since:
@@ -324,12 +349,27 @@ def follow_up(
     )
 
 
+@app.command("list")
+def list_() -> None:
+    """List the notebooks, their parameters with help, and their params sets."""
+    from cxresearch.running import params
+
+    for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
+        out.print(f"[bold]{nb.stem}[/]")
+        for name, info in params.notebook_parameters(nb).items():
+            line = f"  {name}: {info['type']} = {info['default']}"
+            out.print(f"{line:<44} {info['help']}", markup=False, soft_wrap=True)
+        sets = sorted((config.PARAMS_DIR / nb.stem).glob("*.yaml"))
+        names = ", ".join(p.stem for p in sets) or "none"
+        out.print(f"  params sets: {names}", markup=False, soft_wrap=True)
+
+
 @app.command()
 def index() -> None:
     """Rewrite reports/index.html from the run records."""
-    from cxresearch import report
+    from cxresearch.running import publish
 
-    out.print(str(report.write_index(config.REPORTS_DIR)))
+    out.print(str(publish.write_index(config.REPORTS_DIR)))
 
 
 @app.command()
@@ -339,7 +379,7 @@ def translations(
     ] = False,
 ) -> None:
     """List report texts without a translation in sv, da, fi or nl (exit 1 if any)."""
-    from cxresearch import i18n
+    from cxresearch.reporting import i18n
 
     messages = i18n.all_messages()
     if update:

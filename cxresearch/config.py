@@ -8,9 +8,11 @@ there, never in params files.
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
+from typing import Any
 
+import yaml
 from dotenv import load_dotenv
 
 
@@ -31,37 +33,48 @@ DEFAULT_DATABASE_PATH: Path = DATA_DIR / "cx.duckdb"
 #: Environment variable holding the survey database URL.
 DATABASE_URL_ENV = "CX_DATABASE_URL"
 
+#: Report languages; the first is the language every message is written in.
+LANGUAGES = ("en", "sv", "da", "fi", "nl")
+
+#: NPS groups of the 0-10 recommend score: (lowest, highest) score of each (Reichheld 2003).
+NPS_BANDS = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
+PROMOTER_MIN = NPS_BANDS["promoter"][0]
+PASSIVE_MIN = NPS_BANDS["passive"][0]
+DETRACTOR_MAX = NPS_BANDS["detractor"][1]
+
+#: Confidence level of every interval unless a call asks for another.
+DEFAULT_CONFIDENCE = 0.95
+
+#: Seconds one report may run before its kernel is stopped.
+DEFAULT_TIMEOUT = 600.0
+
 #: Smallest effective n reported without an ``unreliable`` flag.
 DEFAULT_MIN_N = 30
 
 #: Groups with fewer respondents are suppressed, so that no respondent can be singled out.
 DEFAULT_SUPPRESS_BELOW = 5
 
+#: Mime type of the hidden output that tells the title block what a report covers.
+CONTEXT_MIME = "application/vnd.cxresearch.context+json"
+
 load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 
-def database_url(url: str | None = None) -> str:
-    """Return the survey database URL to use.
+class _Loader(yaml.SafeLoader):
+    """YAML with 1.2 booleans: only true/false, so that country code NO stays 'NO'."""
 
-    Parameters
-    ----------
-    url
-        An explicit URL (from ``--db`` or a notebook parameter). Empty or ``None`` falls
-        back to ``CX_DATABASE_URL`` and then to the embedded default ``data/cx.duckdb``.
 
-    Returns
-    -------
-    str
-        A URL such as ``duckdb:///abs/path/cx.duckdb`` or ``postgresql://host/db``.
-    """
-    if url:
-        return url
-    env = os.environ.get(DATABASE_URL_ENV)
-    if env:
-        return env
-    from cxresearch import credentials
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
-    secret = credentials.read_secrets().get(DATABASE_URL_ENV)
-    if secret:
-        return secret
-    return f"duckdb:///{DEFAULT_DATABASE_PATH}"
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text with 1.2 booleans (``NO``, ``yes`` and ``off`` stay strings)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cxresearch import db, demo, runner
+from cxresearch.data import db, demo
+from cxresearch.running import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"

@@ -6,10 +6,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from cxresearch import (
+from cxresearch.data import db, demo
+from cxresearch.stats import (
     compare,
-    db,
-    demo,
     drivers,
     intervals,
     metrics,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cxresearch import batch
 from cxresearch.errors import ParameterError
+from cxresearch.running import batch
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "notebooks" / "batch_fixture.ipynb"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from cxresearch import db, demo, runner
+from cxresearch.data import db, demo
+from cxresearch.running import runner
 from tests.conftest import NOTEBOOKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -5,7 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from cxresearch import comments, db, demo, followup, runner
+from cxresearch.data import db, demo
+from cxresearch.running import followup, runner
+from cxresearch.stats import comments
 
 # Comments written for the purpose: each default theme in each language.
 WRITTEN = {

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cxresearch import compare, metrics
+from cxresearch.stats import compare, metrics
 
 
 def _nps_rows(det, pas, pro, **keys):

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from cxresearch import db, demo, metrics
+from cxresearch.data import db, demo
+from cxresearch.data.schema import TABLES
 from cxresearch.errors import DatabaseError
-from cxresearch.schema import TABLES
+from cxresearch.stats import metrics
 
 
 def test_sqlglot_pin(tmp_path):

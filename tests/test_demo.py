@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch import demo
-from cxresearch.schema import LANGUAGES, RECOMMENDED, SEGMENTS, TABLES, TOUCHPOINTS
+from cxresearch.data import demo
+from cxresearch.data.schema import LANGUAGES, RECOMMENDED, SEGMENTS, TABLES, TOUCHPOINTS
 
 
 def test_same_seed_same_data():

@@ -4,8 +4,11 @@ import re
 
 import pytest
 
-from cxresearch import db, i18n, metrics, models, runner
+from cxresearch.data import db
 from cxresearch.errors import ParameterError
+from cxresearch.reporting import i18n
+from cxresearch.running import runner
+from cxresearch.stats import metrics, models
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]
 # Separators written out here, independently of Babel: thousands and decimal per language.

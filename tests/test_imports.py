@@ -11,9 +11,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxresearch import db, demo, imports, metrics, models
+from cxresearch.data import db, demo, imports
+from cxresearch.data.imports import encoding, readers
 from cxresearch.errors import ImportValidationError
-from cxresearch.imports import encoding, readers
+from cxresearch.stats import metrics, models
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures"

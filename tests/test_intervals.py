@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from cxresearch import intervals
+from cxresearch.stats import intervals
 
 
 def test_z_value():

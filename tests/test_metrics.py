@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch import db, metrics
+from cxresearch.data import db
+from cxresearch.stats import metrics
 
 METRIC_COLUMNS = [
     "metric",

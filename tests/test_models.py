@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from cxresearch import db, demo, models
+from cxresearch.data import db, demo
+from cxresearch.stats import models
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
 

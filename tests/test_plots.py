@@ -8,7 +8,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from cxresearch import models, plots  # noqa: E402
+from cxresearch import plots  # noqa: E402
+from cxresearch.stats import models
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch import compare, config, db, demo, imports, metrics, models, runner
+from cxresearch import config
+from cxresearch.data import db, demo, imports
 from cxresearch.errors import DatabaseError, ImportValidationError, ParameterError
+from cxresearch.running import runner
+from cxresearch.stats import compare, metrics, models
 from tests import pgserver
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-9

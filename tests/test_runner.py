@@ -9,8 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cxresearch import db, i18n, metrics, models, report, runner
+from cxresearch.data import db
 from cxresearch.errors import ParameterError, ReportError
+from cxresearch.reporting import i18n, report
+from cxresearch.running import runner
+from cxresearch.stats import metrics, models
 from tests.conftest import NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,7 +179,7 @@ def test_foundation_notebook_takes_weights(tmp_path, small_url):
 
 
 def test_nps_overview_headline_and_significance(rendered, small_url):
-    from cxresearch import compare
+    from cxresearch.stats import compare
 
     con = db.connect(small_url)
     current = db.recent_period(con)

@@ -4,7 +4,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cxresearch import compare, db, demo, metrics, models, runner
+from cxresearch.data import db, demo
+from cxresearch.running import runner
+from cxresearch.stats import compare, metrics, models
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 TOL = 1e-9
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch import metrics, weights
+from cxresearch.stats import metrics, weights
 
 
 def _sample(seed=0, n=2000):

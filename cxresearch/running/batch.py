@@ -1,0 +1,453 @@
+"""Scheduled report generation: a parameter matrix rendered in parallel, incrementally.
+
+A schedule (YAML) names notebooks, a parameter matrix, an output path pattern and a
+relative period; :func:`plan` expands it into reports with cache keys, :func:`run` renders
+the ones that changed on warm kernels across worker processes (or a Dask cluster), isolates
+failures, and writes a manifest. See ``docs/batch.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+import json
+import multiprocessing
+import multiprocessing.util
+import os
+import pickle
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import cxresearch
+from cxresearch import config
+from cxresearch.data import credentials, db, secrets, urls
+from cxresearch.errors import ParameterError, ReportError
+from cxresearch.running import params, publish, runner, spec
+from cxresearch.running.spec import RunSpec
+
+RELATIVE_PERIODS = (
+    "last_month", "last_quarter", "last_year", "same_month_last_year", "year_to_date",
+)  # fmt: skip
+_SCHEDULE_KEYS = {"name", "as_of", "timeout", "retries", "pdf", "reports"}
+_REPORT_KEYS = {"notebook", "output", "period", "params", "matrix", "pdf"}
+
+
+@dataclass
+class Job:
+    """One report of a batch: its validated run specification and what became of it."""
+
+    spec: RunSpec
+    cache_key: str = ""
+    retries: int = 1
+    status: str = "pending"  # pending | done | skipped | failed
+    seconds: float = 0.0
+    attempts: int = 0
+    error: str | None = None
+    html: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``notebook/name``, as ``--only`` patterns match it."""
+        return self.spec.label
+
+    @property
+    def name(self) -> str:
+        """The report's name."""
+        return self.spec.name
+
+    @property
+    def out_dir(self) -> str:
+        """The report's folder."""
+        return str(self.spec.out_dir)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The report's validated parameters."""
+        return self.spec.parameters
+
+
+@dataclass
+class Batch:
+    """A planned batch."""
+
+    name: str
+    database: str
+    fingerprint: str
+    jobs: list[Job] = field(default_factory=list)
+
+
+def resolve_period(period: str | dict | None, as_of: dt.date) -> tuple[str, str] | None:
+    """Turn a relative period into ``(first day, last day)`` as ISO dates.
+
+    Parameters
+    ----------
+    period
+        One of :data:`RELATIVE_PERIODS`, a mapping ``{start: ..., end: ...}``, or None.
+    as_of
+        The day the batch runs for ("today").
+
+    Examples
+    --------
+    >>> resolve_period("last_quarter", dt.date(2026, 11, 23))
+    ('2026-07-01', '2026-09-30')
+    >>> resolve_period("same_month_last_year", dt.date(2026, 3, 5))
+    ('2025-02-01', '2025-02-28')
+    """
+    if period is None:
+        return None
+    if isinstance(period, dict):
+        return str(period["start"]), str(period["end"])
+    today = pd.Timestamp(as_of)
+    this_month = today.replace(day=1)
+    if period == "last_month":
+        start = this_month - pd.DateOffset(months=1)
+        end = this_month - pd.Timedelta(days=1)
+    elif period == "same_month_last_year":
+        start = this_month - pd.DateOffset(months=13)
+        end = start + pd.offsets.MonthEnd(0)
+    elif period == "last_quarter":
+        q_start = today.to_period("Q").start_time
+        start = q_start - pd.DateOffset(months=3)
+        end = q_start - pd.Timedelta(days=1)
+    elif period == "last_year":
+        start = pd.Timestamp(year=today.year - 1, month=1, day=1)
+        end = pd.Timestamp(year=today.year - 1, month=12, day=31)
+    elif period == "year_to_date":
+        start = pd.Timestamp(year=today.year, month=1, day=1)
+        end = this_month - pd.Timedelta(days=1)
+    else:
+        raise ParameterError(
+            f"unknown period {period!r}: use one of {', '.join(RELATIVE_PERIODS)} "
+            "or {start: YYYY-MM-DD, end: YYYY-MM-DD}"
+        )
+    return start.date().isoformat(), end.date().isoformat()
+
+
+def load_schedule(path: str | Path) -> dict[str, Any]:
+    """Read and check a schedule YAML."""
+    path = Path(path)
+    data = params.load_params_file(path)
+    unknown = set(data) - _SCHEDULE_KEYS
+    if unknown:
+        raise ParameterError(
+            f"schedule {path}: unknown key(s) {sorted(unknown)}; "
+            f"expected some of {sorted(_SCHEDULE_KEYS)}"
+        )
+    reports = data.get("reports")
+    if not isinstance(reports, list) or not reports:
+        raise ParameterError(f"schedule {path}: 'reports' must be a non-empty list")
+    for i, entry in enumerate(reports, 1):
+        if not isinstance(entry, dict) or "notebook" not in entry or "output" not in entry:
+            raise ParameterError(f"schedule {path}: report {i} needs 'notebook' and 'output'")
+        extra = set(entry) - _REPORT_KEYS
+        if extra:
+            raise ParameterError(
+                f"schedule {path}: report {i} has unknown key(s) "
+                f"{sorted(extra)}; expected some of {sorted(_REPORT_KEYS)}"
+            )
+    return data
+
+
+def _slug(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        value = "-".join(map(str, value)) or "all"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "all"
+
+
+def cache_key(notebook: Path, parameters: dict[str, Any], fingerprint: str) -> str:
+    """Hash of the notebook's content, the parameters, the package version and the data."""
+    blob = json.dumps(
+        {
+            "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+            "parameters": parameters,
+            "version": cxresearch.__version__,
+            "data": fingerprint,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def plan(
+    schedule: dict[str, Any],
+    *,
+    database: str | None = None,
+    as_of: dt.date | None = None,
+    only: str | None = None,
+) -> Batch:
+    """Expand a schedule into jobs, validating every parameter set before anything runs."""
+    url = urls.database_url(database)
+    fingerprint = db.fingerprint_url(url)
+    as_of = as_of or (
+        dt.date.fromisoformat(str(schedule["as_of"])) if schedule.get("as_of") else dt.date.today()
+    )
+    batch = Batch(str(schedule.get("name", "batch")), url, fingerprint)
+    for entry in schedule["reports"]:
+        path = spec.resolve_notebook(entry["notebook"])
+        matrix = entry.get("matrix") or {}
+        keys = list(matrix)
+        combos = itertools.product(*(matrix[k] if isinstance(matrix[k], list) else [matrix[k]]
+                                     for k in keys))  # fmt: skip
+        period = resolve_period(entry.get("period"), as_of)
+        for combo in combos:
+            values = dict(entry.get("params") or {})
+            values.update(zip(keys, combo, strict=True))
+            if period:
+                values.setdefault("period_start", period[0])
+                values.setdefault("period_end", period[1])
+            run_spec = spec.build(
+                path, overrides=values, database=url,
+                timeout=float(schedule.get("timeout", config.DEFAULT_TIMEOUT)),
+                pdf=bool(entry.get("pdf", schedule.get("pdf", False))),
+            )  # fmt: skip
+            values = run_spec.parameters
+            fields = {k: _slug(v) for k, v in values.items()}
+            try:
+                target = Path(str(entry["output"]).format(notebook=path.stem, **fields))
+            except KeyError as exc:
+                raise ParameterError(
+                    f"output pattern {entry['output']!r} names {exc}, which is neither a "
+                    f"matrix key nor a parameter of {path.stem}"
+                ) from None
+            if not target.is_absolute():
+                target = config.PROJECT_ROOT / target
+            job = Job(
+                spec=dataclasses.replace(run_spec, name=target.stem, out_dir=target.parent),
+                cache_key=cache_key(path, values, fingerprint),
+                retries=int(schedule.get("retries", 1)),
+            )
+            if only and not fnmatch(job.label, only):
+                continue
+            batch.jobs.append(job)
+    if only and not batch.jobs:
+        raise ParameterError(
+            f"--only {only!r} matches no report; reports are named "
+            "notebook/name, e.g. nps_overview/SE_B2B_en"
+        )
+    labels = [f"{j.out_dir}/{j.name}" for j in batch.jobs]
+    dupes = {x for x in labels if labels.count(x) > 1}
+    if dupes:
+        raise ParameterError(
+            f"output pattern gives several reports the same file: {sorted(dupes)[:3]}; "
+            "put every matrix key in the pattern"
+        )
+    return batch
+
+
+def is_current(job: Job) -> bool:
+    """Whether the last good render of this report has the same cache key."""
+    record_path = Path(job.out_dir) / f"{job.name}.json"
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    html = Path(job.out_dir) / f"{job.name}.html"
+    return (
+        record.get("status") == "ok"
+        and record.get("cache_key") == job.cache_key
+        and html.exists()
+        and (not job.spec.pdf or html.with_suffix(".pdf").exists())
+    )
+
+
+# -- workers ---------------------------------------------------------------------------------
+
+_POOL = None
+
+
+def _pool(database: str):
+    global _POOL
+    if _POOL is None:
+        from cxresearch.running.kernels import KernelPool, kernel_env
+
+        _POOL = KernelPool(config.NOTEBOOKS_DIR, kernel_env(database))
+        # worker processes end with os._exit: atexit would not run, Finalize does
+        multiprocessing.util.Finalize(_POOL, _POOL.close, exitpriority=10)
+    return _POOL
+
+
+def _init_worker(database: str) -> None:
+    """Start this worker's first warm kernel before any report arrives."""
+    _pool(database).warm()
+
+
+def run_job(payload: bytes, database: str, fingerprint: str) -> Job:
+    """Render one report in this process on a warm kernel; retry if the kernel dies.
+
+    The job travels pickled: Dask would otherwise take a dataclass argument apart into
+    tasks of its own.
+    """
+    job: Job = pickle.loads(payload)  # noqa: S301 - our own job, from our own process
+    pool = _pool(database)
+    t0 = time.perf_counter()
+    attempts = 0
+    while True:
+        attempts += 1
+        kernel = pool.take()
+        try:
+            result = runner.execute(
+                job.spec, update_index=False, kernel=kernel, fingerprint=fingerprint,
+                extra_record={"cache_key": job.cache_key},
+            )  # fmt: skip
+            job.status, job.html, job.error = "done", str(result.html), None
+            break
+        except ReportError as exc:
+            job.status, job.error = "failed", str(exc)
+            if exc.kind != "kernel" or attempts > job.retries:
+                break
+        except Exception as exc:  # noqa: BLE001 - a worker must report, not die
+            job.status, job.error = "failed", secrets.scrub(f"{type(exc).__name__}: {exc}")
+            break
+    job.seconds, job.attempts = round(time.perf_counter() - t0, 2), attempts
+    return job
+
+
+# -- the batch ------------------------------------------------------------------------------
+
+
+def run(
+    batch: Batch,
+    *,
+    workers: int = 2,
+    executor: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    on_update: Callable[[Job, dict[str, int]], None] | None = None,
+    reports_dir: Path | None = None,
+) -> Path:
+    """Render a planned batch; return the path of its manifest.
+
+    Reports whose cache key matches their last good render are skipped unless ``force``.
+    A failing or hanging report never stops the others; its last good HTML stays.
+    """
+    counts = {"done": 0, "failed": 0, "skipped": 0, "running": 0, "total": len(batch.jobs)}
+    notify = on_update or (lambda job, c: None)
+    todo = []
+    for job in batch.jobs:
+        if not force and is_current(job):
+            job.status = "skipped"
+            counts["skipped"] += 1
+            notify(job, counts)
+        else:
+            todo.append(job)
+    started = dt.datetime.now(dt.UTC)
+    results = _execute(todo, batch, workers, executor, scheduler, counts, notify)
+    by_key = {(j.out_dir, j.name): j for j in batch.jobs}
+    for res in results:
+        job = by_key[(res.out_dir, res.name)]
+        for key in ("status", "seconds", "attempts", "error", "html"):
+            setattr(job, key, getattr(res, key))
+    if reports_dir is None:
+        parents = [str(Path(j.out_dir).parent) for j in batch.jobs]
+        reports_dir = Path(os.path.commonpath(parents)) if parents else config.REPORTS_DIR
+    for folder in {Path(j.out_dir).parent for j in batch.jobs}:
+        publish.write_index(folder)
+    return _write_manifest(batch, started, reports_dir)
+
+
+def _execute(
+    todo: list[Job],
+    batch: Batch,
+    workers: int,
+    executor: str,
+    scheduler,
+    counts: dict[str, int],
+    notify,
+) -> Iterable[Job]:
+    if not todo:
+        return []
+    payloads = [pickle.dumps(j) for j in todo]
+    results = []
+
+    def finished(res: Job) -> None:
+        counts["running"] = max(counts["running"] - 1, 0)
+        counts["done" if res.status == "done" else "failed"] += 1
+        notify(res, counts)
+        results.append(res)
+
+    if executor == "local":
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(batch.database,),
+        ) as pool:
+            futures = [pool.submit(run_job, p, batch.database, batch.fingerprint)
+                       for p in payloads]  # fmt: skip
+            counts["running"] = min(workers, len(futures))
+            for future in as_completed(futures):
+                finished(future.result())
+                counts["running"] = min(workers, len(futures) - len(results))
+    elif executor == "dask":
+        try:
+            from dask.distributed import Client, LocalCluster
+            from dask.distributed import as_completed as dask_completed
+        except ImportError:
+            raise ParameterError(
+                "--executor dask needs Dask: pip install 'cxresearch[dask]'"
+            ) from None
+
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)  # fmt: skip
+            client = Client(cluster)
+        try:
+            futures = [client.submit(run_job, p, batch.database, batch.fingerprint, pure=False)
+                       for p in payloads]  # fmt: skip
+            counts["running"] = min(workers, len(futures))
+            for future in dask_completed(futures):
+                finished(future.result())
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    else:
+        raise ParameterError(f"executor must be local or dask, got {executor!r}")
+    return results
+
+
+def _write_manifest(batch: Batch, started: dt.datetime, reports_dir: Path) -> Path:
+    folder = Path(reports_dir) / "_batches"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{_slug(batch.name)}-{stamp}.json"
+    manifest = {
+        "batch": batch.name,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "database": credentials.public_name(batch.database),
+        "fingerprint": batch.fingerprint,
+        "version": cxresearch.__version__,
+        "reports": [
+            {
+                "notebook": j.spec.notebook_name,
+                "name": j.name,
+                "parameters": j.parameters,
+                "cache_key": j.cache_key,
+                "status": j.status,
+                "seconds": j.seconds,
+                "attempts": j.attempts,
+                "html": str(Path(j.out_dir) / f"{j.name}.html"),
+                "ipynb": str(Path(j.out_dir) / f"{j.name}.ipynb"),
+                "error": j.error,
+            }  # fmt: skip
+            for j in batch.jobs
+        ],
+    }
+    publish.write_atomic(path, json.dumps(manifest, indent=2, default=str))
+    return path

@@ -1,0 +1,174 @@
+"""Warm kernels: started, with the heavy imports done, before a report needs one.
+
+Each worker process keeps one spare kernel. When a report starts it takes the spare (whose
+imports have been running in the background) and a new spare starts at once, so the next
+report's kernel start-up and imports overlap this report's execution. A kernel runs one
+report only and is shut down after it: no state carries from one report to the next.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import tempfile
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager, BlockingKernelClient
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger
+from papermill.utils import remove_args
+
+#: Run in every warm kernel before it is handed out: the imports every report pays for.
+WARM_UP = """
+import matplotlib
+matplotlib.use("module://matplotlib_inline.backend_inline")
+import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, statsmodels.api, ibis
+import cxresearch.data.db, cxresearch.stats.metrics, cxresearch.stats.models
+import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
+"""
+
+
+class WarmKernel:
+    """A kernel started with ``env`` in ``cwd`` that imports the heavy modules at once.
+
+    The manager is asynchronous, as nbclient expects (a blocking client would stall its
+    event loop and with it the detection of a dead kernel); the warm-up talks to the
+    kernel through a blocking client of its own.
+    """
+
+    def __init__(self, cwd: Path, env: dict[str, str], kernel_name: str = "python3") -> None:
+        # IPC sockets in a private folder: kernels started at once in several processes
+        # cannot race for the same TCP port, and nothing listens on the network
+        self._sockets = tempfile.mkdtemp(prefix="cx-kernel-")
+        self.km = AsyncKernelManager(
+            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
+        )
+        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_info(self.km.get_connection_info())
+        self.kc.start_channels()
+        self._msg_id = self.kc.execute(WARM_UP, silent=True, store_history=False)
+
+    def ready(self, timeout: float = 120) -> AsyncKernelManager:
+        """Wait until the warm-up has run; return the kernel manager for one report."""
+        try:
+            while True:
+                msg = self.kc.get_shell_msg(timeout=timeout)
+                if msg["parent_header"].get("msg_id") == self._msg_id:
+                    break
+        except queue.Empty:
+            pass  # papermill will wait for the kernel and report what is wrong
+        finally:
+            self.kc.stop_channels()
+        return self.km
+
+    def kill(self) -> None:
+        """Kill the kernel process at once; safe to call from another thread.
+
+        The thread executing the notebook then sees a dead kernel and stops waiting.
+        """
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    def discard(self) -> None:
+        """Close the warm-up client's sockets and remove the IPC folder, without asyncio."""
+        try:
+            self.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+    def shutdown(self) -> None:
+        """Stop the kernel (idempotent)."""
+        try:
+            self.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        if self.km.has_kernel:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+class KernelPool:
+    """One spare warm kernel per process, replaced as soon as it is taken."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+        self._spare: WarmKernel | None = None
+
+    def warm(self) -> None:
+        """Start the spare kernel now, if there is none."""
+        if self._spare is None:
+            self._spare = WarmKernel(self.cwd, self.env)
+
+    def take(self) -> WarmKernel:
+        """The spare kernel (or a new one); a new spare starts warming at once."""
+        self.warm()
+        kernel, self._spare = self._spare, None
+        self.warm()
+        return kernel
+
+    def close(self) -> None:
+        """Kill the spare (it never ran a report); safe while the process exits."""
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare.discard()
+            self._spare = None
+
+
+def kernel_env(database_url: str) -> dict[str, str]:
+    """The environment a report kernel gets: ours, with the database URL set.
+
+    A password inside the URL moves to ``CX_DATABASE_PASSWORD``: the kernel sees the URL
+    without it, so no traceback or printout in a report can show it.
+    """
+    from cxresearch.data import credentials
+    from cxresearch.reporting.context import RUN_ENV
+
+    env = dict(os.environ)
+    url, password = credentials.split_password(database_url)
+    env["CX_DATABASE_URL"] = url
+    if password:
+        env[credentials.PASSWORD_ENV] = password
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env[RUN_ENV] = "1"  # a rendering kernel: no autoreload
+    return env
+
+
+class _Engine(NBClientEngine):
+    """Papermill's nbclient engine, but it closes the kernel it was lent when done.
+
+    nbclient leaves a kernel it did not start running, with its client's sockets open;
+    our kernels serve one report each, so the engine cleans up as if it owned it.
+    """
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        **kwargs,
+    ):
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(
+            nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+            kernel_name=kernel_name, log=logger, log_output=log_output,
+            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+        )  # fmt: skip
+        return client.execute(cleanup_kc=True)
+
+
+ENGINE = "cxresearch"
+papermill_engines.register(ENGINE, _Engine)

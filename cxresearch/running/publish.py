@@ -1,0 +1,388 @@
+"""Parent-side publishing: the HTML export, PDF printing, the index page, atomic writes.
+
+The runner calls :func:`render_html` on an executed notebook and :func:`write_index` after
+each run; nothing here runs inside a notebook kernel.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from cxresearch import config
+from cxresearch.config import CONTEXT_MIME
+from cxresearch.errors import ReportError
+from cxresearch.reporting import i18n
+
+TEMPLATES_DIR = Path(i18n.__file__).parent / "templates"
+#: Cell tags whose cells never reach the HTML.
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove"}
+_REPR = re.compile(r"^<[^<>]*>$|^<.* at 0x[0-9a-f]+>$", re.DOTALL)
+
+
+class _CleanOutputs(Preprocessor):
+    """Drop stderr streams and bare object reprs such as ``<Axes: ...>``."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                data = out.get("data", {})
+                if out.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
+                    if _REPR.match(str(data["text/plain"]).strip()):
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+        return cell, resources
+
+
+class _Structure(Preprocessor):
+    """Translate markdown, lift out the title, number the sections, gather the findings.
+
+    Fills ``resources["cx"]`` with ``title``, ``toc`` (section id and heading),
+    ``findings`` (the texts of :func:`show_headline`) and ``context`` (from :func:`setup`).
+    """
+
+    def __init__(self, language: i18n.Language, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.language = language
+
+    def preprocess(self, nb, resources):
+        cx = resources.setdefault("cx", {})
+        cx.setdefault("title", "")
+        cx["toc"], cx["findings"], cx["context"] = [], [], {}
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = self._markdown(cell.source, cx)
+            elif cell.cell_type == "code":
+                kept = []
+                for out in cell.get("outputs", []):
+                    data = out.get("data", {})
+                    if CONTEXT_MIME in data:
+                        cx["context"] = dict(data[CONTEXT_MIME])
+                        continue
+                    found = out.get("metadata", {}).get("cx", {}).get("finding")
+                    if found:  # shown once, in the executive summary at the top
+                        cx["findings"].append(str(found))
+                        continue
+                    kept.append(out)
+                cell.outputs = kept
+        if cx["title"]:
+            resources.setdefault("metadata", {})["name"] = cx["title"]
+        return nb, resources
+
+    def _markdown(self, source: str, cx: dict) -> str:
+        out: list[str] = []
+        for line in i18n.translate_markdown(source, self.language).split("\n"):
+            if line.startswith("# ") and not cx["title"]:
+                cx["title"] = line[2:].strip()
+                continue
+            if line.startswith("## "):
+                text = line[3:].strip()
+                anchor = f"section-{len(cx['toc']) + 1}"
+                cx["toc"].append({"id": anchor, "text": text})
+                line = f'<h2 id="{anchor}">{html.escape(text)}</h2>'
+            out.append(line)
+        return "\n".join(out).strip()
+
+
+def _frame_texts(language: i18n.Language) -> dict[str, str]:
+    """Texts of the report frame (title block, contents, footer) in ``language``."""
+    return {
+        "summary": language.tr("Executive summary"),
+        "contents": language.tr("Contents"),
+        "period": language.tr("Period"),
+        "scope": language.tr("Customers"),
+        "created": language.tr("Created"),
+        "report": language.tr("Report"),
+        "parameters": language.tr("Parameters"),
+        "database": language.tr("Database"),
+        "fingerprint": language.tr("Data fingerprint"),
+        "run": language.tr("Run"),
+        "provenance": language.tr("How this report was made"),
+        "uncertainty": language.tr(
+            "Every number comes with the count behind it (n) and its {confidence}% confidence "
+            "interval. Groups under {suppress} respondents are not shown.",
+            confidence=language.number(config.DEFAULT_CONFIDENCE * 100),
+            suppress=language.number(config.DEFAULT_SUPPRESS_BELOW),
+        ),
+    }
+
+
+def render_html(
+    nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
+) -> str:
+    """Render an executed notebook as one self-contained, designed HTML page.
+
+    The page opens with a title block (report, period, customers, date), the executive
+    summary (the findings the notebook showed with :func:`show_headline`) and a table of
+    contents; markdown is translated into ``language``; code, prompts and the parameter
+    cells are left out; figures are embedded; nothing loads from the network; a
+    provenance footer lists parameters, data fingerprint, package version and run time.
+
+    Parameters
+    ----------
+    nb
+        The executed notebook.
+    provenance
+        Keys ``notebook, name, parameters, database, fingerprint, version,
+        started_at, duration``.
+    language
+        Report language (:data:`cxresearch.config.LANGUAGES`), written to ``<html lang>``.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    lang_ = i18n.Language(language)
+    exporter = HTMLExporter(
+        template_name="cxreport",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
+    cx = dict(provenance)
+    cx["text"] = _frame_texts(lang_)
+    resources = {"cx": cx, "metadata": {"name": str(provenance.get("notebook", "report"))}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+# -- printing ---------------------------------------------------------------------------
+
+#: Environment variable naming the Chromium binary (default: ``chromium`` on the PATH).
+CHROMIUM_ENV = "CX_CHROMIUM"
+
+#: Chromium flags for a quiet, offline, headless browser (no background connections).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    """The Chromium binary: ``CX_CHROMIUM``, else ``chromium`` on the PATH.
+
+    Raises
+    ------
+    ReportError
+        When no Chromium is installed.
+    """
+    import shutil
+
+    found = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium")
+    if not found or not os.path.exists(found):
+        raise ReportError(
+            "printing to PDF needs Chromium: install Debian's chromium "
+            "(apt-get install chromium) or set CX_CHROMIUM to its path",
+            "render",
+        )
+    return found
+
+
+def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
+    """Print a report to PDF through headless Chromium, with its print styles.
+
+    The page is opened from disk with every network request refused, so the PDF shows
+    exactly what the self-contained file holds. The PDF is written atomically.
+
+    Parameters
+    ----------
+    html_path
+        A rendered report.
+    pdf_path
+        Where to write the PDF; default beside the HTML with a ``.pdf`` suffix.
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF written.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise ReportError(
+            "printing to PDF needs Playwright: pip install 'cxresearch[pdf]'", "render"
+        ) from None
+
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
+    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", suffix=".tmp", dir=pdf_path.parent)
+    os.close(fd)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.route(
+                    "**/*",
+                    lambda route: (
+                        route.continue_()
+                        if route.request.url.startswith(("file:", "data:"))
+                        else route.abort()
+                    ),
+                )
+                page.goto(html_path.as_uri(), wait_until="load")
+                page.emulate_media(media="print")
+                page.pdf(
+                    path=tmp,
+                    format="A4",
+                    print_background=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=(
+                        '<div style="font-size:8px;width:100%;text-align:center;color:#666">'
+                        '<span class="pageNumber"></span> / <span class="totalPages"></span>'
+                        "</div>"
+                    ),
+                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                )
+            finally:
+                browser.close()
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, pdf_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return pdf_path
+
+
+# -- the index page ------------------------------------------------------------------------
+
+_INDEX_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2rem auto;
+       padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd;
+         vertical-align: top; }
+.failed { color: #A04000; font-weight: 600; }
+.ok { color: #006D2C; }
+pre { white-space: pre-wrap; margin: 0; font-size: 0.8rem; }
+"""
+
+
+def read_records(reports_dir: Path) -> list[dict[str, Any]]:
+    """Read the run records (``reports/<notebook>/<name>.json``) under ``reports_dir``."""
+    records = []
+    for path in sorted(Path(reports_dir).glob("*/*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and "notebook" in record:
+            records.append(record)
+    return records
+
+
+def _write_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html``: every report with its status, linked.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the index page.
+    """
+    reports_dir = Path(reports_dir)
+    rows = []
+    for rec in read_records(reports_dir):
+        params = rec.get("parameters", {})
+        start, end = params.get("period_start"), params.get("period_end")
+        period = f"{start or '…'} to {end or '…'}" if start or end else "whole period"
+        segment = ", ".join(str(v) for k in ("segment", "country") for v in (params.get(k) or []))
+        link = rec.get("html")
+        name = html.escape(f"{rec['notebook']} / {rec['name']}")
+        cell = f'<a href="{html.escape(link)}">{name}</a>' if link else name
+        if link and (reports_dir / link).with_suffix(".pdf").exists():
+            pdf = str(Path(link).with_suffix(".pdf"))
+            cell += f' (<a href="{html.escape(pdf)}">PDF</a>)'
+        status = rec.get("status", "?")
+        error = f"<pre>{html.escape(rec.get('error') or '')}</pre>" if status == "failed" else ""
+        rows.append(
+            f"<tr><td>{cell}</td><td>{html.escape(period)}</td>"
+            f"<td>{html.escape(segment or 'all')}</td>"
+            f"<td>{html.escape(str(params.get('language', 'en')))}</td>"
+            f'<td class="{html.escape(status)}">{html.escape(status)}{error}</td>'
+            f"<td>{html.escape(rec.get('finished_at', ''))}</td></tr>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>cxresearch reports</title>"
+        f"<style>{_INDEX_CSS}</style></head><body><h1>cxresearch reports</h1>"
+        "<table><thead><tr><th>Report</th><th>Period</th><th>Segment / country</th>"
+        "<th>Language</th><th>Status</th><th>Finished</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></body></html>\n"
+    )
+    target = reports_dir / "index.html"
+    write_atomic(target, page)
+    return target
+
+
+def write_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html``, every report with its status, under a file lock.
+
+    Batches running at once may share a reports folder: the lock keeps their rewrites of
+    the index from interleaving, and each rewrite is one atomic rename.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the index page.
+    """
+    import fcntl
+
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with open(reports_dir / ".index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _write_index(reports_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

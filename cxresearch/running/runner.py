@@ -1,0 +1,238 @@
+"""Run a notebook with Papermill and render its HTML report, safely.
+
+Parameters are validated before a kernel starts; the notebook executes into a temporary
+file; only a successful run replaces the report. A failed run keeps its executed notebook
+as ``<name>.failed.ipynb`` for debugging and is recorded in the index with its error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+import cxresearch
+from cxresearch.data import credentials, db
+from cxresearch.errors import ReportError
+from cxresearch.running import publish, spec
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a successful run wrote its report."""
+
+    notebook: str
+    name: str
+    html: Path
+    ipynb: Path
+    seconds: float
+    pdf: Path | None = None
+
+
+def run(
+    notebook: str | Path,
+    params_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    name: str | None = None,
+    database: str | None = None,
+    timeout: float | None = None,
+    update_index: bool = True,
+) -> RunResult:
+    """Build a :class:`~cxresearch.running.spec.RunSpec` and :func:`execute` it.
+
+    The arguments are those of :func:`cxresearch.running.spec.build`.
+    """
+    run_spec = spec.build(
+        notebook, params_file, overrides,
+        database=database, out_dir=out_dir, name=name, timeout=timeout,
+    )  # fmt: skip
+    return execute(run_spec, update_index=update_index)
+
+
+def execute(
+    run_spec: spec.RunSpec,
+    *,
+    update_index: bool = True,
+    kernel: Any = None,
+    fingerprint: str | None = None,
+    extra_record: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Execute a run and render ``<out_dir>/<name>.html`` beside the executed notebook.
+
+    The spec was validated when it was built; nothing is checked again here.
+
+    Parameters
+    ----------
+    run_spec
+        What to run, from :func:`cxresearch.running.spec.build`.
+    update_index
+        Rewrite the index page of the reports folder afterwards.
+    kernel
+        A :class:`cxresearch.running.kernels.WarmKernel` to run in (batches); default: a
+        new one.
+    fingerprint
+        The data fingerprint, if already computed.
+    extra_record
+        More fields for the run record (batches add the cache key).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ReportError
+        When a cell fails or the report times out: names the notebook and the cell; the
+        earlier report stays.
+    """
+    from cxresearch.running.kernels import ENGINE, WarmKernel, kernel_env
+
+    run = run_spec
+    path, name, values, timeout = run.notebook, run.name, run.parameters, run.timeout
+    out = run.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    url = run.database
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    if fingerprint is None:
+        fingerprint = db.fingerprint_url(url)
+
+    html_path, nb_path = out / f"{name}.html", out / f"{name}.ipynb"
+    failed_path = out / f"{name}.failed.ipynb"
+    record: dict[str, Any] = {
+        "notebook": path.stem,
+        "name": name,
+        "parameters": values,
+        "database": credentials.public_name(url),
+        "fingerprint": fingerprint,
+        "version": cxresearch.__version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        **(extra_record or {}),
+    }
+    label = f"notebook {path.stem} ({name})"
+    tmp_nb = out / f".{name}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
+    kernel = kernel or WarmKernel(path.parent, kernel_env(url))
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        kernel.kill()
+
+    watchdog = threading.Timer(timeout, stop) if timeout else None
+    try:
+        km = kernel.ready()
+        if watchdog:
+            watchdog.start()
+        papermill.execute_notebook(
+            str(path),
+            str(tmp_nb),
+            parameters=values,
+            progress_bar=False,
+            km=km,
+            engine_name=ENGINE,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:
+        where = ""
+        if isinstance(exc, PapermillExecutionError):
+            where = f" in cell {exc.cell_index + 1}"
+            if tmp_nb.exists():
+                where = " in " + _describe_cell(tmp_nb, exc.cell_index)
+            detail = f"{exc.ename}: {exc.evalue}"
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+        if timed_out.is_set():
+            message, kind = f"{label} timed out after {timeout:g} s{where}", "timeout"
+        elif isinstance(exc, PapermillExecutionError):
+            message, kind = f"{label} failed{where}: {detail}", "cell"
+        else:
+            message, kind = f"{label} could not run: {detail}", "kernel"
+        if tmp_nb.exists():
+            tmp_nb.replace(failed_path)
+            message += f" (executed notebook kept at {failed_path})"
+        _record(out, name, record, "failed", t0, error=message, update_index=update_index)
+        raise ReportError(message, kind) from None
+    finally:
+        if watchdog:
+            watchdog.cancel()
+        kernel.shutdown()
+
+    seconds = time.perf_counter() - t0
+    executed = nbformat.read(tmp_nb, as_version=4)
+    provenance = {
+        **record,
+        "parameters": run.effective_parameters,
+        "duration": f"{seconds:.1f} s",
+    }
+    try:
+        page = publish.render_html(executed, provenance=provenance, language=run.language)
+    except Exception as exc:
+        tmp_nb.replace(failed_path)
+        message = f"{label} ran but did not render: {exc}"
+        _record(out, name, record, "failed", t0, error=message, update_index=update_index)
+        raise ReportError(message, "render") from None
+    publish.write_atomic(html_path, page)
+    tmp_nb.replace(nb_path)
+    failed_path.unlink(missing_ok=True)
+    pdf_path = html_path.with_suffix(".pdf")
+    if run.pdf:
+        publish.print_pdf(html_path, pdf_path)
+    else:  # a PDF of an earlier render no longer matches the report
+        pdf_path.unlink(missing_ok=True)
+    _record(out, name, record, "ok", t0, html=html_path, update_index=update_index)
+    return RunResult(path.stem, name, html_path, nb_path, seconds, pdf_path if run.pdf else None)
+
+
+def _describe_cell(executed: Path, index: int) -> str:
+    """Name the failed cell as the author counts it in the notebook (1-based).
+
+    Papermill adds an injected-parameters cell and error banner cells; they are not
+    counted. The failed cell is the one holding an error output.
+    """
+    nb = nbformat.read(executed, as_version=4)
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    number = 0
+    for cell in nb.cells:
+        if added & set(cell.metadata.get("tags", [])):
+            continue
+        number += 1
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+            return f"cell {number} of the notebook ({first.strip()[:60]!r})"
+    return f"cell {index + 1}"
+
+
+def _record(
+    out: Path,
+    name: str,
+    record: dict[str, Any],
+    status: str,
+    t0: float,
+    *,
+    error: str | None = None,
+    html: Path | None = None,
+    update_index: bool,
+) -> None:
+    """Write the run record; a failed run keeps the link to the last good HTML."""
+    rec = dict(record)
+    rec["status"] = status
+    rec["seconds"] = round(time.perf_counter() - t0, 2)
+    rec["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rec["error"] = error
+    good = html if html is not None else out / f"{name}.html"
+    rec["html"] = f"{out.name}/{good.name}" if good.exists() else None
+    publish.write_atomic(out / f"{name}.json", json.dumps(rec, indent=2, default=str))
+    if update_index:
+        publish.write_index(out.parent)

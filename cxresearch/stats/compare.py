@@ -1,0 +1,207 @@
+"""Is a difference real? Differences between periods or groups, with multiplicity control.
+
+Works on any metric table (NPS, CSAT, churn): the difference of two independent estimates
+has standard error ``sqrt(se_a^2 + se_b^2)``; the z statistic gives a two-sided p value.
+When many differences are read at once (every country, every segment), p values are
+adjusted with Holm's method (family-wise error) or Benjamini-Hochberg (false discovery
+rate) and the table says which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from cxresearch.stats import intervals
+from cxresearch.stats._utils import TableLike, by_list
+
+ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "none": None}
+
+
+def adjust_p(p_values, method: str = "holm") -> np.ndarray:
+    """Adjust p values for multiple comparisons.
+
+    Parameters
+    ----------
+    p_values
+        Unadjusted p values (NaN allowed: left out of the family and returned as NaN).
+    method
+        ``"holm"`` (Holm 1979, controls the family-wise error rate), ``"bh"``
+        (Benjamini-Hochberg 1995, controls the false discovery rate) or ``"none"``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if method not in ADJUSTMENTS:
+        raise ValueError(f"method must be one of {list(ADJUSTMENTS)}, got {method!r}")
+    p = np.asarray(p_values, dtype=float)
+    out = p.copy()
+    ok = ~np.isnan(p)
+    if ADJUSTMENTS[method] and ok.any():
+        out[ok] = multipletests(p[ok], method=ADJUSTMENTS[method])[1]
+    return out
+
+
+def difference(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    *,
+    on: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    adjust: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Differences ``a - b`` between two metric tables, row by row.
+
+    Parameters
+    ----------
+    a, b
+        Metric tables with ``estimate`` and ``std_error`` (the current and the earlier
+        period, or two segments), matched on the ``on`` columns.
+    on
+        Columns that pair rows (such as ``"country"``); ``None``: one row each.
+    confidence
+        Level of the interval of the difference.
+    adjust
+        Multiplicity adjustment across the rows: ``"holm"``, ``"bh"`` or ``"none"``.
+    alpha
+        Level at which an adjusted p value counts as significant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*on, metric, estimate_a, estimate_b, n_a, n_b, difference, std_error, ci_low,
+        ci_high, statistic, p_value, p_adjusted, adjustment, significant]``.
+
+    Notes
+    -----
+    For independent samples the variance of the difference is the sum of the variances.
+    For the NPS this is the trinomial variance of each (Rocks 2016); computing both
+    tables with ``method="adjusted_wald"`` gives the adjusted-Wald version.
+    """
+    keys = by_list(on)
+    cols = [*keys, "metric", "estimate", "std_error", "n"]
+    merged = a[cols].merge(b[cols], on=[*keys, "metric"], suffixes=("_a", "_b"), how="inner")
+    z = intervals.z_value(confidence)
+    diff = merged["estimate_a"] - merged["estimate_b"]
+    se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        statistic = diff / se
+    p = 2 * stats.norm.sf(np.abs(statistic))
+    out = merged[[*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b"]].copy()
+    out["difference"] = diff
+    out["std_error"] = se
+    out["ci_low"] = diff - z * se
+    out["ci_high"] = diff + z * se
+    out["statistic"] = statistic
+    out["p_value"] = p
+    out["p_adjusted"] = adjust_p(p, adjust)
+    out["adjustment"] = adjust
+    out["significant"] = out["p_adjusted"] < alpha
+    return out
+
+
+def change(
+    metric: Callable[..., pd.DataFrame],
+    data: TableLike,
+    *,
+    current: tuple[str | dt.date, str | dt.date],
+    previous: tuple[str | dt.date, str | dt.date],
+    date_column: str = "responded_at",
+    by: str | Sequence[str] | None = None,
+    adjust: str = "holm",
+    **metric_options,
+) -> pd.DataFrame:
+    """A metric in the current period against an earlier one, per group, tested.
+
+    Parameters
+    ----------
+    metric
+        A metric function such as :func:`cxresearch.stats.metrics.nps`.
+    data
+        Responses (an Ibis table or DataFrame).
+    current, previous
+        ``(first day, last day)`` of each period, inclusive.
+    date_column
+        Column the periods refer to.
+    by
+        Grouping column(s): one comparison per group, adjusted together.
+    adjust
+        ``"holm"``, ``"bh"`` or ``"none"``.
+    **metric_options
+        Passed to ``metric`` (``weights=``, ``method=``, ``min_n=`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`difference`, with ``a`` the current and ``b`` the previous period.
+    """
+    from cxresearch.data.db import filter_dates
+    from cxresearch.stats._utils import as_table
+
+    t = as_table(data)
+    now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
+    before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
+    return difference(now, before, on=by, adjust=adjust)
+
+
+def year_over_year(
+    table: pd.DataFrame, *, by: str | Sequence[str] | None = None, adjust: str = "holm"
+) -> pd.DataFrame:
+    """Each period of a churn (or any periodic) table against the same period a year before.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`cxresearch.stats.metrics.churn_rate` (``period_start`` column).
+    by
+        The table's grouping columns.
+    adjust
+        Multiplicity adjustment across all compared periods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`difference`, keyed by ``[*by, period_start]`` (the later period), with
+        ``previous_start`` the period a year before.
+    """
+    keys = by_list(by)
+    earlier = table.copy()
+    earlier["period_start"] = [
+        d.replace(year=d.year + 1)
+        if not (d.month == 2 and d.day == 29)
+        else d.replace(year=d.year + 1, day=28)
+        for d in pd.to_datetime(earlier["period_start"]).dt.date
+    ]
+    table = table.assign(period_start=pd.to_datetime(table["period_start"]).dt.date)
+    out = difference(table, earlier, on=[*keys, "period_start"], adjust=adjust)
+    out.insert(
+        len(keys) + 1, "previous_start", [d.replace(year=d.year - 1) for d in out["period_start"]]
+    )
+    return out
+
+
+def previous_period(start: str | dt.date, end: str | dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length that ends the day before ``start``.
+
+    Whole calendar months map to the same number of months before (a quarter to the
+    previous quarter); other spans to the same number of days.
+
+    Examples
+    --------
+    >>> previous_period("2026-07-01", "2026-09-30")
+    (datetime.date(2026, 4, 1), datetime.date(2026, 6, 30))
+    """
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    if s.day == 1 and (e + pd.Timedelta(days=1)).day == 1:
+        months = (e.year - s.year) * 12 + e.month - s.month + 1
+        first = s - pd.DateOffset(months=months)
+        return first.date(), (s - pd.Timedelta(days=1)).date()
+    length = e - s
+    return (s - length - pd.Timedelta(days=1)).date(), (s - pd.Timedelta(days=1)).date()
