@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, demo, fingerprints, imports
 from cxresearch.data.imports import encoding, readers
 from cxresearch.errors import ImportValidationError
 from cxresearch.stats import metrics, models
@@ -47,7 +47,7 @@ def state(url: str) -> tuple:
         con.close()
     ibis_con = db.connect(url)
     try:
-        return counts, db.fingerprint(ibis_con)
+        return counts, fingerprints.fingerprint(ibis_con)
     finally:
         ibis_con.disconnect()
 

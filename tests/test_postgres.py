@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from cxresearch import config
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, demo, fingerprints, imports
 from cxresearch.errors import DatabaseError, ImportValidationError, ParameterError
 from cxresearch.running import runner
 from cxresearch.stats import compare, metrics, models
@@ -108,7 +108,7 @@ def test_metrics_equal_duckdb(pair):
             "intent": models.intent_calibration(r),
             "satisfaction": db.read_customer_satisfaction(con)
             .order_by("customer_id").to_pandas(),
-            "fingerprint": pd.DataFrame({"f": [db.fingerprint(con)]}),
+            "fingerprint": pd.DataFrame({"f": [fingerprints.fingerprint(con)]}),
         }  # fmt: skip
 
     pg, duck = _both(pair, compute)

@@ -4,7 +4,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo
+from cxresearch.data import db, demo, fingerprints
 from cxresearch.running import runner
 from cxresearch.stats import compare, metrics, models
 
@@ -48,7 +48,7 @@ def _compute(con) -> dict[str, pd.DataFrame]:
         "change": compare.change(metrics.nps, r, current=current,
                                  previous=compare.previous_period(*current), by="country"),
         "intent counts": models.intent_counts(r, by="segment"),
-        "fingerprint": pd.DataFrame({"f": [db.fingerprint(con)]}),
+        "fingerprint": pd.DataFrame({"f": [fingerprints.fingerprint(con)]}),
     }  # fmt: skip
 
 

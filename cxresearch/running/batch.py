@@ -30,7 +30,7 @@ import pandas as pd
 
 import cxresearch
 from cxresearch import config
-from cxresearch.data import credentials, db, secrets, urls
+from cxresearch.data import credentials, fingerprints, secrets, urls
 from cxresearch.errors import ParameterError, ReportError
 from cxresearch.running import params, publish, runner, spec
 from cxresearch.running.spec import RunSpec
@@ -188,7 +188,7 @@ def plan(
 ) -> Batch:
     """Expand a schedule into jobs, validating every parameter set before anything runs."""
     url = urls.database_url(database)
-    fingerprint = db.fingerprint_url(url)
+    fingerprint = fingerprints.fingerprint_url(url)
     as_of = as_of or (
         dt.date.fromisoformat(str(schedule["as_of"])) if schedule.get("as_of") else dt.date.today()
     )

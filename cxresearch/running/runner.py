@@ -22,7 +22,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 import cxresearch
-from cxresearch.data import credentials, db
+from cxresearch.data import credentials, fingerprints
 from cxresearch.errors import ReportError
 from cxresearch.running import publish, spec
 
@@ -107,7 +107,7 @@ def execute(
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     if fingerprint is None:
-        fingerprint = db.fingerprint_url(url)
+        fingerprint = fingerprints.fingerprint_url(url)
 
     html_path, nb_path = out / f"{name}.html", out / f"{name}.ipynb"
     failed_path = out / f"{name}.failed.ipynb"
