@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,7 +108,10 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
                     f"no survey database at {path}: create one with `cxresearch demo-data` "
                     f"or point CX_DATABASE_URL at yours"
                 )
-            return ibis.duckdb.connect(str(path), read_only=read_only)
+            try:
+                return ibis.duckdb.connect(str(path), read_only=read_only)
+            except Exception as exc:  # noqa: BLE001 - duckdb's errors, told in one line
+                raise duckdb_open_error(path, exc) from None
         if url.startswith(("postgres://", "postgresql://")):
             return _connect_postgres(url)
         if url.startswith("pyspark://"):
@@ -117,6 +121,39 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
         raise
     except Exception as exc:  # the driver's own error, with the password removed
         raise DatabaseError(credentials.connection_error(url, exc)) from None
+
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
+
+
+def duckdb_open_error(path: str | Path, exc: BaseException) -> DatabaseError:
+    """Turn DuckDB's error on opening or reading ``path`` into a one-line :class:`DatabaseError`.
+
+    A file locked by another process gives "the database <path> is in use by another
+    process (pid N); try again" (the pid when DuckDB reports it); any other failure (a
+    damaged file, or one that is not a DuckDB database) names the file and DuckDB's reason.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file.
+    exc
+        The exception DuckDB raised.
+
+    Returns
+    -------
+    DatabaseError
+        The error to raise (``raise duckdb_open_error(path, exc) from None``).
+    """
+    reason = " ".join(str(exc).split())
+    if "Could not set lock" in reason or "Conflicting lock" in reason:
+        found = _LOCK_PID.search(reason)
+        pid = f"pid {found.group(1)}" if found else "pid unknown"
+        return DatabaseError(f"the database {path} is in use by another process ({pid}); try again")
+    reason = reason.removeprefix("IO Error: ")
+    return DatabaseError(
+        f"the database {path} cannot be read: it is damaged or not a DuckDB database ({reason})"
+    )
 
 
 def _connect_postgres(url: str) -> ibis.BaseBackend:
