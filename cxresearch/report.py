@@ -25,7 +25,7 @@ from IPython.display import HTML, display
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from cxresearch import i18n
+from cxresearch import comments, i18n
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 #: Cell tags whose cells never reach the HTML.
@@ -271,7 +271,15 @@ def metric_table(
 
 
 def show_table(table: pd.DataFrame, caption: str = "") -> None:
-    """Display a table as escaped HTML with header cells, a caption and the report's style."""
+    """Display a table as escaped HTML with header cells, a caption and the report's style.
+
+    Text cells, headers and the caption are shown without Unicode bidirectional controls
+    (:func:`cxresearch.comments.neutralise_bidi`), so a comment cannot reorder the table.
+    """
+    plain = comments.neutralise_bidi
+    table = table.map(lambda v: plain(v) if isinstance(v, str) else v)
+    table = table.rename(columns=lambda c: plain(c) if isinstance(c, str) else c)
+    caption = plain(caption)
     body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
     body = body.replace("<th>", '<th scope="col">')
     if caption:
@@ -308,7 +316,7 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
 
 def show_note(text: str) -> None:
     """Display a short note in small print (assumptions, caveats); text is escaped."""
-    display(HTML(f'<p class="cx-note">{html.escape(text)}</p>'))
+    display(HTML(f'<p class="cx-note">{html.escape(comments.neutralise_bidi(text))}</p>'))
 
 
 def plain_table(table: pd.DataFrame, labels: Mapping[str, str], *, decimals: int = 2):
@@ -417,6 +425,7 @@ def show_headline(text: str) -> None:
     In JupyterLab it shows in a headline box where the cell runs; in the rendered report
     the findings are gathered into the executive summary at the top.
     """
+    text = comments.neutralise_bidi(text)
     display(
         {"text/html": f'<p class="cx-headline">{html.escape(text)}</p>'},
         raw=True,
