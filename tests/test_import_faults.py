@@ -131,8 +131,7 @@ def test_broken_file_is_refused_with_row_and_column(tmp_path, url, case):
 
 def test_cli_refuses_broken_files_in_one_line(tmp_path, url):
     before = content(url)
-    for case in ("truncated last row", "unterminated quote", "a NUL byte in a comment"):
-        data, expected = BROKEN[case]
+    for case, (data, expected) in BROKEN.items():
         path = tmp_path / "broken.csv"
         path.write_bytes(data)
         line = assert_one_error_line(cli_import(path, url))

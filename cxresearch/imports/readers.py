@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cxresearch.errors import ImportValidationError
@@ -197,13 +198,20 @@ def _field_count(text: str, delimiter: str) -> int:
 
 
 class _field_limit:  # noqa: N801 - a context manager read as a phrase
-    """Let the csv module read fields up to :data:`MAX_FIELD_CHARS` (its default is 128 KiB)."""
+    """Let the csv module read fields up to 16 MiB (its default is 128 KiB).
+
+    16 MiB is the block size of the Arrow reader, which cannot read a longer row anyway;
+    values over :data:`MAX_FIELD_CHARS` are refused by :func:`_check_cells`.
+    """
 
     def __enter__(self) -> None:
-        self._old = csv.field_size_limit(MAX_FIELD_CHARS + 1)
+        self._old = csv.field_size_limit(_CSV_FIELD_LIMIT)
 
     def __exit__(self, *exc) -> None:
         csv.field_size_limit(self._old)
+
+
+_CSV_FIELD_LIMIT = 1 << 24
 
 
 def _excerpt(value: str, width: int = 40) -> str:
@@ -216,14 +224,16 @@ def _check_structure(path: Path, text: str, delimiter: str) -> None:
     Raises :class:`ImportValidationError` naming row and column for a row with more or
     fewer fields than the header row (a last row cut short when the file ends without a
     line break is called truncated), a quoted value still open at the end of the file, a
-    stray quote inside a quoted value, and a value longer than :data:`MAX_FIELD_CHARS`.
-    Blank lines are skipped, as the parser skips them.
+    stray quote inside a quoted value, and a value longer than the csv reader's limit.
+    Blank lines are skipped, as the parser skips them. Good rows cost one length check.
     """
     lines = text.lstrip("\ufeff").splitlines(keepends=True)
     problems: list[Problem] = []
     total = 0
     header: list[str] = []
-    row = 0  # non-blank records so far: the row as the user counts it
+    width = -1  # fields in the header row, once read
+    blank = 0  # blank lines so far: rows are counted without them
+    index = -1
 
     def column(i: int) -> str:
         name = header[i].strip() if i < len(header) else ""
@@ -236,54 +246,53 @@ def _check_structure(path: Path, text: str, delimiter: str) -> None:
             problems.append(Problem(path.name, row_no, column(i), _excerpt(value), expected))
 
     with _field_limit():
-        reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
-        while True:
-            consumed = reader.line_num
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                first = lines[consumed].rstrip("\n") if consumed < len(lines) else ""
-                if "field larger than field limit" in str(exc):
-                    csv.field_size_limit(len(first) + 2)  # restored when the block ends
-                    cells = next(csv.reader([first], delimiter=delimiter), [""])
-                    i = max(range(len(cells)), key=lambda k: len(cells[k]))
-                    too_long = f"a value of at most {MAX_FIELD_CHARS:,} characters"
-                    add(row + 1, i, cells[i], too_long)
-                elif "unexpected end of data" in str(exc):
-                    i, value = _quote_problem(first, delimiter)
-                    add(row + 1, i, value, _UNTERMINATED)
-                else:
-                    i, value = _quote_problem(first, delimiter)
-                    add(row + 1, i, value, 'a quote inside a quoted value written twice ("")')
-                break
-            if not fields:
-                continue
-            row += 1
-            if not header:
-                header = fields
-            elif len(fields) != len(header):
-                n, width = len(fields), len(header)
-                if n > width:
-                    add(row, width, fields[width], f"{width} fields as in row 1, found {n}")
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        try:
+            for index, fields in enumerate(reader):
+                if len(fields) == width:
+                    continue
+                if not fields:
+                    blank += 1
+                elif not header:
+                    header, width = fields, len(fields)
+                elif len(fields) > len(header):
+                    n = len(fields)
+                    expected = f"{len(header)} fields as in row 1, found {n}"
+                    add(index + 1 - blank, len(header), fields[len(header)], expected)
                 elif reader.line_num == len(lines) and not text.endswith("\n"):
-                    add(
-                        row,
-                        n,
-                        "",
-                        f"{width} fields as in row 1: the last row stops after {n} fields and "
-                        "the file ends without a line break (truncated: the file is cut short)",
+                    expected = (
+                        f"{len(header)} fields as in row 1: the last row stops after "
+                        f"{len(fields)} fields and the file ends without a line break "
+                        "(truncated: the file is cut short)"
                     )
+                    add(index + 1 - blank, len(fields), "", expected)
                 else:
-                    add(row, n, "", f"{width} fields as in row 1, found {n}")
-            for i, value in enumerate(fields):
-                if len(value) > MAX_FIELD_CHARS:
-                    add(row, i, value, f"a value of at most {MAX_FIELD_CHARS:,} characters")
+                    expected = f"{len(header)} fields as in row 1, found {len(fields)}"
+                    add(index + 1 - blank, len(fields), "", expected)
+        except csv.Error as exc:
+            index += 1  # the record that failed
+            # the failing record starts on the line after the records read before it
+            before = csv.reader(lines, delimiter=delimiter)
+            for _ in zip(range(index), before, strict=False):
+                pass
+            first = lines[before.line_num].rstrip("\n") if before.line_num < len(lines) else ""
+            if "field larger than field limit" in str(exc):
+                csv.field_size_limit(len(first) + 2)  # restored when the block ends
+                cells = next(csv.reader([first], delimiter=delimiter), [""])
+                i = max(range(len(cells)), key=lambda k: len(cells[k]))
+                add(index + 1 - blank, i, cells[i], _TOO_LONG)
+            elif "unexpected end of data" in str(exc):
+                i, value = _quote_problem(first, delimiter)
+                add(index + 1 - blank, i, value, _UNTERMINATED)
+            else:
+                i, value = _quote_problem(first, delimiter)
+                expected = 'a quote inside a quoted value written twice ("")'
+                add(index + 1 - blank, i, value, expected)
     if total:
         raise_problems(path, problems, total)
 
 
+_TOO_LONG = f"a value of at most {MAX_FIELD_CHARS:,} characters"
 _UNTERMINATED = (
     "a closing quote: the quoted value opened here runs to the end of the file "
     "(an unterminated quote; the file may be cut short)"
@@ -321,24 +330,39 @@ def _quote_problem(line: str, delimiter: str) -> tuple[int, str]:
 
 
 def _check_cells(raw: RawTable) -> RawTable:
-    """Refuse NUL bytes in any header or cell (databases cannot store them in text)."""
+    """Refuse NUL bytes (databases cannot store them in text) and values over the limit.
+
+    Checks every header and cell of a file of any format, a column at a time.
+    """
     problems: list[Problem] = []
     total = 0
-    expected = "text without NUL bytes (\\x00)"
+    no_nul = "text without NUL bytes (\\x00)"
     for key in raw.frame.columns:
         if "\x00" in str(key):
             total += 1
-            problems.append(Problem(raw.path.name, raw.header_rows, str(key), str(key), expected))
+            problems.append(Problem(raw.path.name, raw.header_rows, str(key), str(key), no_nul))
     for key in raw.frame.columns:
-        values = raw.frame[key].astype(str)
-        for i in np.flatnonzero(values.str.contains("\x00", regex=False).to_numpy(bool)):
+        values = _arrow_text(raw.frame[key])
+        nul = pc.fill_null(pc.match_substring(values, "\x00"), False).to_numpy(False)
+        long = pc.fill_null(pc.greater(pc.utf8_length(values), MAX_FIELD_CHARS), False)
+        long = long.to_numpy(False)
+        for i in np.flatnonzero(nul | long):
             total += 1
             if len(problems) < MAX_PROBLEMS:
-                value = _excerpt(values.iloc[i])
+                value = _excerpt(str(values[int(i)]))
+                expected = _TOO_LONG if long[i] else no_nul
                 problems.append(Problem(raw.path.name, raw.row_number(i), key, value, expected))
     if total:
         raise_problems(raw.path, problems, total)
     return raw
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (zero-copy for the CSV reader's columns)."""
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values.astype(str), type=pa.large_string())
 
 
 def _sniff_delimiter(text: str) -> str:
