@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,9 @@ class Problem:
         return f"{where}: {self.value!r}: expected {self.expected}"
 
 
-def raise_problems(path: str | Path, problems: Sequence[Problem], total: int | None = None):
+def raise_problems(
+    path: str | Path, problems: Sequence[Problem], total: int | None = None
+) -> NoReturn:
     """Raise one :class:`ImportValidationError` listing ``problems`` (sorted by row, column).
 
     One problem gives one line; several give a header line and one line each.
