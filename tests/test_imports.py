@@ -542,12 +542,6 @@ def test_cli_import_error_exit_code(tmp_path, url):
     assert "bad.csv, row 2, column 'nps': '11': expected an integer 0-10" in proc.stderr
 
 
-def test_ragged_rows_are_padded(tmp_path):
-    # SurveyMonkey and hand-edited files drop trailing empty cells on some rows
-    raw = readers.read(write(tmp_path / "ragged.csv", "a,b,c\n1,2\n3,4,5\n"))
-    assert raw.frame.values.tolist() == [["1", "2", ""], ["3", "4", "5"]]
-
-
 def test_surveymonkey_excel_export(tmp_path):
     rows = pd.read_csv(
         FIXTURES / "surveymonkey" / "steak-risk-survey.csv",

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from cxresearch import config
 from cxresearch.data import credentials
-from cxresearch.data.urls import database_url, duckdb_path
+from cxresearch.data.urls import database_url, duckdb_open_error, duckdb_path
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
 from cxresearch.data.schema import TABLES
@@ -93,7 +94,10 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
                     f"no survey database at {path}: create one with `cxresearch demo-data` "
                     f"or point CX_DATABASE_URL at yours"
                 )
-            return ibis.duckdb.connect(str(path), read_only=read_only)
+            try:
+                return ibis.duckdb.connect(str(path), read_only=read_only)
+            except Exception as exc:  # noqa: BLE001 - duckdb's errors, told in one line
+                raise duckdb_open_error(path, exc) from None
         if url.startswith(("postgres://", "postgresql://")):
             return _connect_postgres(url)
         if url.startswith("pyspark://"):
@@ -103,6 +107,8 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
         raise
     except Exception as exc:  # the driver's own error, with the password removed
         raise DatabaseError(credentials.connection_error(url, exc)) from None
+
+
 
 
 def _connect_postgres(url: str) -> ibis.BaseBackend:

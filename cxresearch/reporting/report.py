@@ -22,6 +22,7 @@ from cxresearch.reporting import i18n
 from cxresearch.reporting.context import Context as Context  # re-exported for notebooks
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
+from cxresearch.stats import comments
 
 
 def lang() -> i18n.Language:
@@ -221,7 +222,15 @@ def metric_table(
 
 
 def show_table(table: pd.DataFrame, caption: str = "") -> None:
-    """Display a table as escaped HTML with header cells, a caption and the report's style."""
+    """Display a table as escaped HTML with header cells, a caption and the report's style.
+
+    Text cells, headers and the caption are shown without Unicode bidirectional controls
+    (:func:`cxresearch.stats.comments.neutralise_bidi`), so a comment cannot reorder the table.
+    """
+    plain = comments.neutralise_bidi
+    table = table.map(lambda v: plain(v) if isinstance(v, str) else v)
+    table = table.rename(columns=lambda c: plain(c) if isinstance(c, str) else c)
+    caption = plain(caption)
     body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
     body = body.replace("<th>", '<th scope="col">')
     if caption:
@@ -258,7 +267,7 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
 
 def show_note(text: str) -> None:
     """Display a short note in small print (assumptions, caveats); text is escaped."""
-    display(HTML(f'<p class="cx-note">{html.escape(text)}</p>'))
+    display(HTML(f'<p class="cx-note">{html.escape(comments.neutralise_bidi(text))}</p>'))
 
 
 def plain_table(table: pd.DataFrame, labels: Mapping[str, str], *, decimals: int = 2):
@@ -367,6 +376,7 @@ def show_headline(text: str) -> None:
     In JupyterLab it shows in a headline box where the cell runs; in the rendered report
     the findings are gathered into the executive summary at the top.
     """
+    text = comments.neutralise_bidi(text)
     display(
         {"text/html": f'<p class="cx-headline">{html.escape(text)}</p>'},
         raw=True,

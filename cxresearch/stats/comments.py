@@ -23,13 +23,63 @@ from cxresearch.stats import compare, intervals
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
-_PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s().-]{6,}\d)(?![\w])")
-_LONG_NUMBER = re.compile(r"\b[A-Z]{0,3}\d{6,}\b")
-_NAME_INTRO = re.compile(
-    r"(?i)\b(my name is|i am|jag heter|mitt namn är|jeg hedder|mit navn er|nimeni on|"
-    r"mijn naam is|ik heet)\s+([A-ZÅÄÖÆØ][\w'-]+(?:\s+[A-ZÅÄÖÆØ][\w'-]+)?)"
+# -- what mask_pii masks (docs/comments.md, "Safe verbatims") -------------------------------
+#: Separators inside phone numbers: spaces (also no-break and thin), hyphens (also the
+#: no-break hyphen U+2011 and dashes), dots and slashes.
+_SEP = r"[ \u00a0\u202f\u2009./\u2010\u2011\u2012\u2013-]"
+_AT = r"(?:\s*[(\[{<]\s*(?:at|snabel-a|a)\s*[)\]}>]\s*|\s*@\s*)"
+_DOT = r"(?:\s*[(\[{<]\s*(?:dot|punkt|piste|punt)\s*[)\]}>]\s*|\s+(?:dot|punkt|piste|punt)\s+|\.)"
+_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*(?![\w@])"  # ana(at)example[dot]se
+    r"|(?<![\w.+-])[\w+-]+[._][\w.+-]*\s+at\s+[\w-]+(?:\.[\w-]+)+\b",  # ana.berg at example.se
+    re.IGNORECASE,
 )
+#: Personal identity numbers: Swedish personnummer, Danish CPR, Finnish henkilötunnus.
+_ID_NUMBER = re.compile(r"(?<![\w-])(?:19|20)?\d{6}[-+A]\d{3}[\dA-Z](?![\w-])")
+_PHONE = re.compile(
+    rf"(?<![\w+])(?:(?P<intl>(?:\+|00)\d{{1,3}}){_SEP}?(?:\(0\){_SEP}?)?"
+    rf"|\(0\d{{1,4}}\){_SEP}?|(?=0))"
+    rf"\d(?:{_SEP}{{1,2}}\d|\d){{4,12}}(?![\w])"
+)
+#: Danish national numbers have no trunk 0: 8 digits as 12 34 56 78 or 1234 5678.
+_PHONE_DK = re.compile(
+    r"(?<![\w+.,/-])(?:\d{2}([ \u00a0\u2011-])\d{2}\1\d{2}\1\d{2}|\d{4}[ \u00a0\u2011-]\d{4})"
+    r"(?![\w.,/-]?\d)"
+)
+#: Dates and times stay: 2026-03-01, 1.3.2026, 01/03/2026, 1.3.26, 08.00, 17:30.
+_DATE = re.compile(
+    r"(?<![\d.-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{4}"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2})(?!\d)"
+    r"|(?<![\d.:])[0-2]?\d[.:][0-5]\d(?![\d.:])"
+)
+#: Order, customer, invoice and account numbers: 6 or more digits, with up to 3 letters.
+_LONG_NUMBER = re.compile(r"\b[A-Z]{0,3}-?\d{6,}\b")
+_PARTICLES = ("van", "von", "de", "der", "den", "af", "av")
+_PARTICLE = "|".join(_PARTICLES)
+_NAME_WORD = r"[^\W\d_][\w'’-]*"
+_NAME = rf"(?:{_NAME_WORD})(?:\s+(?:(?:{_PARTICLE})\s+)*{_NAME_WORD}){{0,2}}"
+#: "my name is ..." in en, sv, da, fi, nl (and no): the next word is masked whatever its
+#: case, the following ones when capitalised.
+_NAME_INTRO = re.compile(
+    r"(?i:\b(my name is|my name's|jag heter|mitt namn är|jeg hedder|mit navn er|jeg heter|"
+    r"mitt navn er|(?:minun )?nimeni on|mijn naam is|ik heet))"
+    rf"\s+({_NAME})"
+)
+#: "Anna Berg here" and sign-offs ("Best regards, Anna Berg", "Mvh Anna"): capitalised only.
+_NAME_HERE = re.compile(
+    rf"\b((?!(?:The|This|That|Our|Your|My|We|They|Everyone|Det|Den|Der|Het|Een|Tämä)\b)"
+    rf"{_NAME_WORD}\s+(?:(?:{_PARTICLE})\s+)*{_NAME_WORD})"
+    r"\s+(here|här|her|hier|täällä)\b"
+)
+_SIGN_OFF = re.compile(
+    r"(?i:\b(best regards|kind regards|regards|cheers|thanks|med vänlig hälsning|"
+    r"vänliga hälsningar|hälsningar|mvh|venlig hilsen|hilsen|ystävällisin terveisin|"
+    r"terveisin|met vriendelijke groet|vriendelijke groeten|groeten|groet))"
+    rf"[,:]?\s+({_NAME})"
+)
+#: Unicode bidirectional controls (embeddings, overrides, isolates, marks): they can
+#: reorder the text around them when displayed.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 @cache
@@ -195,19 +245,85 @@ def detractor_themes(
 
 
 def mask_pii(text: str | None) -> str | None:
-    """Mask e-mail addresses, phone numbers, long ids and self-introduced names.
+    """Mask e-mail addresses, phone numbers, id and order numbers, and self-introduced names.
+
+    A documented pattern set, not a trained recogniser (see ``docs/comments.md``): e-mail
+    addresses (also ``ana(at)example.se``, ``ana [at] example [dot] se``,
+    ``ana@localhost``), phone numbers with a trunk 0 or a country code (``+46``, ``0046``,
+    ``(070) 123 45 67``, ``+44 (0)20 ...``, any spaces, dots or hyphens, the no-break
+    hyphen too) and Danish 8-digit numbers written in pairs or fours; personal identity
+    numbers and numbers of 6 or more digits (order, customer, invoice numbers); names
+    introduced (*my name is*, *jag heter*, *mit navn er*, *minun nimeni on*, *mijn naam
+    is*), signed (*Best regards, Anna*, *Mvh Anna*) or announced (*Anna Berg here*). Dates
+    (2026-03-01, 1.3.2026), amounts and ordinary words stay.
 
     Examples
     --------
     >>> mask_pii("Ring mig på +46 70 123 45 67 eller mejla ana.berg@example.se")
     'Ring mig på [phone] eller mejla [e-mail]'
+    >>> mask_pii("Anna Berg here: I am very angry, 2 parcels late since 1.3.2026")
+    '[name] here: I am very angry, 2 parcels late since 1.3.2026'
     """
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return text
     out = _EMAIL.sub("[e-mail]", str(text))
-    out = _PHONE.sub("[phone]", out)
+    out = _ID_NUMBER.sub("[number]", out)
+    dates: list[str] = []
+
+    def keep_date(m: re.Match) -> str:
+        dates.append(m.group(0))
+        return f"\ue000{len(dates) - 1}\ue001"
+
+    out = _DATE.sub(keep_date, out)
+    out = _PHONE.sub(_phone, out)
+    out = _PHONE_DK.sub("[phone]", out)
     out = _LONG_NUMBER.sub("[number]", out)
-    return _NAME_INTRO.sub(lambda m: f"{m.group(1)} [name]", out)
+    out = re.sub("\ue000(\\d+)\ue001", lambda m: dates[int(m.group(1))], out)
+    out = _NAME_INTRO.sub(lambda m: f"{m.group(1)} {_name(m.group(2), first_any_case=True)}", out)
+    out = _SIGN_OFF.sub(lambda m: m.group(0).replace(m.group(2), _name(m.group(2))), out)
+    return _NAME_HERE.sub(lambda m: _name(m.group(1), here=m.group(2)), out)
+
+
+def _phone(m: re.Match) -> str:
+    """``[phone]`` for a match with the digits of a phone number, else the text unchanged."""
+    digits = sum(ch.isdigit() for ch in m.group(0))
+    if m.group("intl"):
+        return "[phone]" if 8 <= digits <= 15 else m.group(0)
+    return "[phone]" if 8 <= digits <= 12 else m.group(0)
+
+
+def _name(found: str, *, first_any_case: bool = False, here: str | None = None) -> str:
+    """Mask the capitalised words of a name; the first one whatever its case if asked."""
+    words = found.split()
+    capital = [w[0].isupper() or w in _PARTICLES for w in words]
+    if here is not None:
+        return f"[name] {here}" if all(capital) else f"{found} {here}"
+    masked = []
+    for i, word in enumerate(words):
+        if not (capital[i] or (i == 0 and first_any_case)):
+            break
+        masked.append(word)
+    if not masked or (not first_any_case and not masked[0][0].isupper()):
+        return found
+    rest = " ".join(words[len(masked) :])
+    return "[name]" + (f" {rest}" if rest else "")
+
+
+def neutralise_bidi(text: str) -> str:
+    """Remove Unicode bidirectional controls from text that is about to be displayed.
+
+    U+202A-U+202E (embeddings and overrides), U+2066-U+2069 (isolates), U+200E/U+200F and
+    U+061C (marks) can reorder a comment's characters, and the table around it, when
+    shown: "\u202egnp.exe" reads "exe.png". Right-to-left text itself still shows right
+    to left (the browser's bidi algorithm needs no controls). The data keep them; only
+    displayed copies are neutralised.
+
+    Examples
+    --------
+    >>> neutralise_bidi("invoice\u202efdp.exe")
+    'invoicefdp.exe'
+    """
+    return _BIDI.sub("", text)
 
 
 def representative_comments(

@@ -7,7 +7,6 @@ Every check is vectorised over the whole file and every problem is kept (up to
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -19,8 +18,14 @@ from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports.mapping import ROW_NUMBER, Mapping
 from cxresearch.data.imports.readers import CANONICAL_INTERACTIONS, CANONICAL_SPEND, RawTable
 from cxresearch.data.schema import SEGMENTS, TOUCHPOINTS
-
-MAX_PROBLEMS = 50
+from cxresearch.data.imports.readers import (
+    CANONICAL_INTERACTIONS,
+    CANONICAL_SPEND,
+    MAX_PROBLEMS,
+    Problem,
+    RawTable,
+    raise_problems,
+)
 
 #: Answers to "have you recommended us in the last 12 months?" in en/sv/da/fi/nl.
 RECOMMENDED_WORDS: dict[str, str] = {
@@ -37,21 +42,6 @@ _BOOL_WORDS = {**dict.fromkeys(["yes", "y", "ja", "kyllä", "true", "1"], True),
                **dict.fromkeys(["no", "n", "nej", "ei", "nee", "false", "0"], False)}  # fmt: skip
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%Y %I:%M:%S %p",
                  "%m/%d/%Y %I:%M %p")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad cell."""
-
-    file: str
-    row: int
-    column: str
-    value: str
-    expected: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}, row {self.row}, column {self.column!r}"
-        return f"{where}: {self.value!r}: expected {self.expected}"
 
 
 class _Checker:
@@ -72,19 +62,8 @@ class _Checker:
             self.problems.append(Problem(self.raw.path.name, row, column, value, expected))
 
     def raise_if_any(self) -> None:
-        if not self.total:
-            return
-        self.problems.sort(key=lambda p: (p.row, p.column))
-        shown = "\n".join(f"  - {p}" for p in self.problems)
-        more = (
-            f"\n  ... and {self.total - len(self.problems)} more"
-            if self.total > len(self.problems)
-            else ""
-        )
-        raise ImportValidationError(
-            f"{self.raw.path}: {self.total} problem(s) found; nothing was imported:\n{shown}{more}",
-            self.problems,
-        )
+        if self.total:
+            raise_problems(self.raw.path, self.problems, self.total)
 
 
 def _text(series: pd.Series, missing) -> pd.Series:

@@ -7,19 +7,32 @@ errors can name rows as the user counts them (row 1 is the file's first row).
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports.encoding import decode
 
 FORMATS = ("auto", "csv", "xlsx", "qualtrics", "surveymonkey", "spss")
+
+#: Problems listed in one error; the count of the rest is given.
+MAX_PROBLEMS = 50
+
+#: The longest value accepted in one cell, in characters. A 150 KiB comment is accepted; a
+#: value of a million characters is not a survey answer but a broken file (an unclosed
+#: quote swallowing the rest, or binary data).
+MAX_FIELD_CHARS = 1_000_000
 
 #: Columns that identify the canonical files (see docs/import.md).
 CANONICAL_RESPONSES = (
@@ -30,6 +43,47 @@ CANONICAL_SPEND = ("customer_id", "month", "amount", "currency")
 CANONICAL_INTERACTIONS = (
     "interaction_id", "customer_id", "agent_id", "team", "occurred_at", "csat", "complaint",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell: the file, the row as the user counts it, the column, the value."""
+
+    file: str
+    row: int
+    column: str
+    value: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, row {self.row}, column {self.column!r}"
+        return f"{where}: {self.value!r}: expected {self.expected}"
+
+
+def raise_problems(
+    path: str | Path, problems: Sequence[Problem], total: int | None = None
+) -> NoReturn:
+    """Raise one :class:`ImportValidationError` listing ``problems`` (sorted by row, column).
+
+    One problem gives one line; several give a header line and one line each.
+
+    Parameters
+    ----------
+    path
+        The file the problems were found in.
+    problems
+        The problems (at most :data:`MAX_PROBLEMS` are listed).
+    total
+        How many problems were found in all (default: ``len(problems)``).
+    """
+    shown_problems = sorted(problems, key=lambda p: (p.row, p.column))[:MAX_PROBLEMS]
+    total = len(problems) if total is None else total
+    head = f"{path}: {total} problem(s) found; nothing was imported"
+    if total == 1:
+        raise ImportValidationError(f"{head}: {shown_problems[0]}", shown_problems)
+    shown = "\n".join(f"  - {p}" for p in shown_problems)
+    more = f"\n  ... and {total - len(shown_problems)} more" if total > len(shown_problems) else ""
+    raise ImportValidationError(f"{head}:\n{shown}{more}", shown_problems)
 
 
 @dataclass
@@ -81,15 +135,16 @@ def read(path: str | Path, fmt: str = "auto") -> RawTable:
         raise ImportValidationError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if fmt == "spss" or (fmt == "auto" and suffix in (".sav", ".zsav")):
-        return _read_spss(path)
+        return _check_cells(_read_spss(path))
     if fmt == "xlsx" or (fmt == "auto" and suffix in (".xlsx", ".xlsm")):
         records = _read_excel(path)
-        return _recognise(path, records, fmt, encoding="xlsx", delimiter=None)
-    decoded = decode(path.read_bytes())
+        return _check_cells(_recognise(path, records, fmt, encoding="xlsx", delimiter=None))
+    decoded = decode(path.read_bytes(), name=path)
     delimiter = _sniff_delimiter(decoded.text)
     text = decoded.text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    _check_structure(path, text, delimiter)
     try:
         try:
             records = _parse_csv(text, delimiter)
@@ -106,7 +161,8 @@ def read(path: str | Path, fmt: str = "auto") -> RawTable:
         raise ImportValidationError(
             f"{path}: not a readable {delimiter!r}-separated file: {exc}"
         ) from None
-    return _recognise(path, records, fmt, encoding=decoded.describe(), delimiter=delimiter)
+    raw = _recognise(path, records, fmt, encoding=decoded.describe(), delimiter=delimiter)
+    return _check_cells(raw)
 
 
 def _parse_csv(text: str, delimiter: str) -> pd.DataFrame:
@@ -137,13 +193,179 @@ def _parse_csv(text: str, delimiter: str) -> pd.DataFrame:
 
 def _field_count(text: str, delimiter: str) -> int:
     """Fields in the widest of the first lines (header rows may be ragged)."""
-    import csv
-
     lines = io.StringIO(text.lstrip("\ufeff")[:200_000])
-    widths = [
-        len(row) for _, row in zip(range(50), csv.reader(lines, delimiter=delimiter), strict=False)
-    ]
+    with _field_limit():
+        reader = csv.reader(lines, delimiter=delimiter)
+        widths = [len(row) for _, row in zip(range(50), reader, strict=False)]
     return max(widths) if widths else 1
+
+
+class _field_limit:  # noqa: N801 - a context manager read as a phrase
+    """Let the csv module read fields up to 16 MiB (its default is 128 KiB).
+
+    16 MiB is the block size of the Arrow reader, which cannot read a longer row anyway;
+    values over :data:`MAX_FIELD_CHARS` are refused by :func:`_check_cells`.
+    """
+
+    def __enter__(self) -> None:
+        self._old = csv.field_size_limit(_CSV_FIELD_LIMIT)
+
+    def __exit__(self, *exc) -> None:
+        csv.field_size_limit(self._old)
+
+
+_CSV_FIELD_LIMIT = 1 << 24
+
+
+def _excerpt(value: str, width: int = 40) -> str:
+    return value if len(value) <= width else value[:width] + "…"
+
+
+def _check_structure(path: Path, text: str, delimiter: str) -> None:
+    """Refuse a CSV text that is not whole: every row as wide as the first, quotes closed.
+
+    Raises :class:`ImportValidationError` naming row and column for a row with more or
+    fewer fields than the header row (a last row cut short when the file ends without a
+    line break is called truncated), a quoted value still open at the end of the file, a
+    stray quote inside a quoted value, and a value longer than the csv reader's limit.
+    Blank lines are skipped, as the parser skips them. Good rows cost one length check.
+    """
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    problems: list[Problem] = []
+    total = 0
+    header: list[str] = []
+    width = -1  # fields in the header row, once read
+    blank = 0  # blank lines so far: rows are counted without them
+    index = -1
+
+    def column(i: int) -> str:
+        name = header[i].strip() if i < len(header) else ""
+        return name or f"column_{i + 1}"
+
+    def add(row_no: int, i: int, value: str, expected: str) -> None:
+        nonlocal total
+        total += 1
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(Problem(path.name, row_no, column(i), _excerpt(value), expected))
+
+    with _field_limit():
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        try:
+            for index, fields in enumerate(reader):
+                if len(fields) == width:
+                    continue
+                if not fields:
+                    blank += 1
+                elif not header:
+                    header, width = fields, len(fields)
+                elif len(fields) > len(header):
+                    n = len(fields)
+                    expected = f"{len(header)} fields as in row 1, found {n}"
+                    add(index + 1 - blank, len(header), fields[len(header)], expected)
+                elif reader.line_num == len(lines) and not text.endswith("\n"):
+                    expected = (
+                        f"{len(header)} fields as in row 1: the last row stops after "
+                        f"{len(fields)} fields and the file ends without a line break "
+                        "(truncated: the file is cut short)"
+                    )
+                    add(index + 1 - blank, len(fields), "", expected)
+                else:
+                    expected = f"{len(header)} fields as in row 1, found {len(fields)}"
+                    add(index + 1 - blank, len(fields), "", expected)
+        except csv.Error as exc:
+            index += 1  # the record that failed
+            # the failing record starts on the line after the records read before it
+            before = csv.reader(lines, delimiter=delimiter)
+            for _ in zip(range(index), before, strict=False):
+                pass
+            first = lines[before.line_num].rstrip("\n") if before.line_num < len(lines) else ""
+            if "field larger than field limit" in str(exc):
+                csv.field_size_limit(len(first) + 2)  # restored when the block ends
+                cells = next(csv.reader([first], delimiter=delimiter), [""])
+                i = max(range(len(cells)), key=lambda k: len(cells[k]))
+                add(index + 1 - blank, i, cells[i], _TOO_LONG)
+            elif "unexpected end of data" in str(exc):
+                i, value = _quote_problem(first, delimiter)
+                add(index + 1 - blank, i, value, _UNTERMINATED)
+            else:
+                i, value = _quote_problem(first, delimiter)
+                expected = 'a quote inside a quoted value written twice ("")'
+                add(index + 1 - blank, i, value, expected)
+    if total:
+        raise_problems(path, problems, total)
+
+
+_TOO_LONG = f"a value of at most {MAX_FIELD_CHARS:,} characters"
+_UNTERMINATED = (
+    "a closing quote: the quoted value opened here runs to the end of the file "
+    "(an unterminated quote; the file may be cut short)"
+)
+
+
+def _quote_problem(line: str, delimiter: str) -> tuple[int, str]:
+    """The index and text of the first field of ``line`` whose quoting is broken.
+
+    A quoted field is broken when it never closes on this line or when its closing quote
+    is followed by something other than the delimiter.
+    """
+    pos, index = 0, 0
+    while pos <= len(line):
+        if line.startswith('"', pos):
+            end = pos + 1
+            while True:
+                end = line.find('"', end)
+                if end == -1:
+                    return index, line[pos + 1 :]
+                if line.startswith('""', end):
+                    end += 2
+                    continue
+                break
+            if end + 1 < len(line) and line[end + 1] != delimiter:
+                return index, line[pos + 1 :]
+            pos = end + 2
+        else:
+            nxt = line.find(delimiter, pos)
+            if nxt == -1:
+                break
+            pos = nxt + 1
+        index += 1
+    return max(index, 0), ""
+
+
+def _check_cells(raw: RawTable) -> RawTable:
+    """Refuse NUL bytes (databases cannot store them in text) and values over the limit.
+
+    Checks every header and cell of a file of any format, a column at a time.
+    """
+    problems: list[Problem] = []
+    total = 0
+    no_nul = "text without NUL bytes (\\x00)"
+    for key in raw.frame.columns:
+        if "\x00" in str(key):
+            total += 1
+            problems.append(Problem(raw.path.name, raw.header_rows, str(key), str(key), no_nul))
+    for key in raw.frame.columns:
+        values = _arrow_text(raw.frame[key])
+        nul = pc.fill_null(pc.match_substring(values, "\x00"), False).to_numpy(False)
+        long = pc.fill_null(pc.greater(pc.utf8_length(values), MAX_FIELD_CHARS), False)
+        long = long.to_numpy(False)
+        for i in np.flatnonzero(nul | long):
+            total += 1
+            if len(problems) < MAX_PROBLEMS:
+                value = _excerpt(str(values[int(i)]))
+                expected = _TOO_LONG if long[i] else no_nul
+                problems.append(Problem(raw.path.name, raw.row_number(i), key, value, expected))
+    if total:
+        raise_problems(raw.path, problems, total)
+    return raw
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (zero-copy for the CSV reader's columns)."""
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values.astype(str), type=pa.large_string())
 
 
 def _sniff_delimiter(text: str) -> str:
