@@ -63,6 +63,7 @@ class _Structure(Preprocessor):
         cx = resources.setdefault("cx", {})
         cx.setdefault("title", "")
         cx["toc"], cx["findings"], cx["context"] = [], [], {}
+        nb.cells = _until_stop(nb.cells)
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = self._markdown(cell.source, cx)
@@ -96,6 +97,15 @@ class _Structure(Preprocessor):
                 line = f'<h2 id="{anchor}">{html.escape(text)}</h2>'
             out.append(line)
         return "\n".join(out).strip()
+
+
+def _until_stop(cells: list) -> list:
+    """The cells up to the one that stopped the report (``report.stop``), if any."""
+    for index, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("cx", {}).get("stop"):
+                return cells[: index + 1]
+    return cells
 
 
 def _frame_texts(language: i18n.Language) -> dict[str, str]:
