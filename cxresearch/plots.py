@@ -39,6 +39,13 @@ def _ax(ax: Axes | None) -> Axes:
     return ax
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart may draw: suppressed rows (too few respondents) are left out."""
+    if "suppressed" not in table:
+        return table
+    return table[~table["suppressed"].fillna(True).astype(bool)]
+
+
 def _yerr(table: pd.DataFrame, scale: float) -> list:
     low = (table["estimate"] - table["ci_low"]).clip(lower=0) * scale
     high = (table["ci_high"] - table["estimate"]).clip(lower=0) * scale
@@ -49,6 +56,8 @@ def plot_intent_calibration(
     calibration: pd.DataFrame, *, fitted: pd.DataFrame | None = None, ax: Axes | None = None
 ) -> Axes:
     """Share who actually recommended, per stated score, with intervals.
+
+    Suppressed scores (too few respondents) are left out.
 
     Parameters
     ----------
@@ -65,6 +74,7 @@ def plot_intent_calibration(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
+    calibration = _shown(calibration)
     colours = [
         PALETTE["promoters"] if s >= 9 else PALETTE["passives"] if s >= 7 else PALETTE["detractors"]
         for s in calibration["score"]
@@ -135,6 +145,9 @@ def plot_estimates(
 ) -> Axes:
     """Point estimates with intervals, one row per group (any metric table).
 
+    Suppressed rows (too few respondents, see
+    :func:`cxresearch.metrics.small_group_rules`) are left out.
+
     Parameters
     ----------
     table
@@ -153,7 +166,7 @@ def plot_estimates(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
-    table = table.reset_index(drop=True)
+    table = _shown(table).reset_index(drop=True)
     y = range(len(table))
     ax.errorbar(
         table["estimate"] * scale, y, xerr=_yerr(table, scale), fmt="o", color=ACCENT, capsize=4
@@ -182,7 +195,7 @@ def plot_trend(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
-    shown = table[~table.get("suppressed", pd.Series(False, index=table.index)).astype(bool)]
+    shown = _shown(table)
     groups = shown.groupby(hue) if hue else [(None, shown)]
     colours = sns.color_palette("colorblind", n_colors=max(1, shown[hue].nunique() if hue else 1))
     for colour, (name, part) in zip(colours, groups, strict=False):
@@ -245,6 +258,8 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
 def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) -> Axes:
     """Kaplan-Meier retention curves, coloured with the NPS palette when grouped by it.
 
+    Suppressed groups (too few customers) are left out.
+
     Returns
     -------
     matplotlib.axes.Axes
@@ -252,7 +267,7 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
     ax = _ax(ax)
     colours = {"promoter": PALETTE["promoters"], "passive": PALETTE["passives"],
                "detractor": PALETTE["detractors"]}  # fmt: skip
-    for name, part in curves.groupby(group):
+    for name, part in _shown(curves).groupby(group):
         colour = colours.get(name)
         ax.step(
             part["months"], part["estimate"] * 100, where="post", color=colour, label=label(name)
@@ -291,8 +306,9 @@ def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> A
     groups = ("detractor", "passive", "promoter")
     width = 0.8 / len(groups)
     for i, group in enumerate(groups):
-        part = frequencies[frequencies["group"] == group].set_index("theme").loc[themes]
-        x = [j + (i - 1) * width for j in range(len(themes))]
+        part = _shown(frequencies[frequencies["group"] == group]).set_index("theme")
+        part = part.reindex([t for t in themes if t in part.index])
+        x = [themes.index(t) + (i - 1) * width for t in part.index]
         ax.bar(
             x,
             part["estimate"] * 100,
