@@ -109,8 +109,8 @@ def agent_satisfaction_link(
     -------
     pandas.DataFrame
         ``[*by, metric, n, estimate, ci_low, ci_high, confidence, p_value, suppressed,
-        unreliable]``: ``n`` agent-months, ``estimate`` Pearson's r between the agent's mean customer CSAT in
-        the month and their ASAT, with a Fisher-z interval.
+        unreliable]``: ``n`` agent-months, ``estimate`` Pearson's r between the agent's
+        mean customer CSAT in the month and their ASAT, with a Fisher-z interval.
     """
     i = as_table(interactions)
     a = as_table(agent_satisfaction)
