@@ -221,6 +221,8 @@ def plot_trend(
 def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Importance (relative weight share) against performance (mean rating) per attribute.
 
+    Attributes whose ``evidence`` is ``"no evidence of an effect"`` are drawn in grey.
+
     Parameters
     ----------
     drivers
@@ -239,7 +241,15 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
         (drivers["estimate"] - drivers["ci_low"]).clip(lower=0) / total * 100,
         (drivers["ci_high"] - drivers["estimate"]).clip(lower=0) / total * 100,
     ]
-    ax.errorbar(drivers["performance"], imp, yerr=err, fmt="o", color=ACCENT, capsize=4)
+    real = drivers.get("evidence", pd.Series("effect", index=drivers.index)) == "effect"
+    for shown, colour, text in (
+        (real, ACCENT, tr("effect")),
+        (~real, PALETTE["passives"], tr("no evidence of an effect")),
+    ):
+        if shown.any():
+            ax.errorbar(drivers["performance"][shown], imp[shown],
+                        yerr=[e[shown] for e in err], fmt="o", color=colour, capsize=4,
+                        label=text)  # fmt: skip
     for row, y in zip(drivers.itertuples(), imp, strict=True):
         ax.annotate(
             label(row.attribute),
@@ -252,6 +262,8 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
     ax.axvline(drivers["performance"].mean(), color="grey", lw=0.8, ls="--")
     ax.set_xlabel(tr("Performance (mean rating, 1-5)"))
     ax.set_ylabel(tr("Importance (share of explained variance, %)"))
+    if "evidence" in drivers:
+        ax.legend(frameon=False)
     return ax
 
 

@@ -368,6 +368,7 @@ def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
         ci_label(): interval_text(drivers, decimals=3),
         t.tr("Share"): [t.percent(v) for v in drivers["share"]],
         t.tr("Mean rating"): [fmt_number(v, 2) for v in drivers["performance"]],
+        t.tr("Evidence"): [t.tr(v) for v in drivers["evidence"]],
         "n": [fmt_number(v) for v in drivers["n"]],
     })  # fmt: skip
 
