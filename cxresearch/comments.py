@@ -165,7 +165,9 @@ def detractor_themes(
             "share_promoters", "difference", "ci_low", "ci_high", "statistic", "p_value",
             "p_adjusted", "adjustment", "significant", "over_represented"]  # fmt: skip
     if not rows:
-        return pd.DataFrame(columns=[*groups, *cols])
+        # boolean flags stay boolean, so that ``found[found["over_represented"]]`` filters rows
+        empty = pd.DataFrame(columns=[*groups, *cols])
+        return empty.astype({"significant": bool, "over_represented": bool})
     t = pd.DataFrame(rows)
     p_d, p_p = t["x_d"] / t["n_d"], t["x_p"] / t["n_p"]
     se = np.sqrt(p_d * (1 - p_d) / t["n_d"] + p_p * (1 - p_p) / t["n_p"])

@@ -15,7 +15,7 @@ SUPPRESS_NOTE = "too few respondents to show"
 def tiny_url(tmp_path_factory):
     """A small demo database: countries, teams, scores and levels with few respondents."""
     path = tmp_path_factory.mktemp("tiny") / "cx.duckdb"
-    return db.write_tables(f"duckdb:///{path}", demo.generate(1200, seed=3))
+    return db.write_tables(f"duckdb:///{path}", demo.generate(500, seed=4))
 
 
 def _tables(html: str) -> list[tuple[str, list[str], list[list[str]]]]:
