@@ -16,7 +16,7 @@ def test_intent_calibration_counts_and_excludes_unknown():
             "recommended_last_12m": ["yes", "no", "unknown", None, "yes", "yes", "no"],
         }
     )
-    out = models.intent_calibration(df).set_index("score")
+    out = models.intent_calibration(df, suppress_below=1).set_index("score")
     assert out.loc[10, "n"] == 2 and out.loc[10, "recommended"] == 1
     assert out.loc[10, "unknown"] == 2
     assert out.loc[10, "estimate"] == 0.5

@@ -40,6 +40,13 @@ def _ax(ax: Axes | None) -> Axes:
     return ax
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart may draw: suppressed rows (too few respondents) are left out."""
+    if "suppressed" not in table:
+        return table
+    return table[~table["suppressed"].fillna(True).astype(bool)]
+
+
 def _yerr(table: pd.DataFrame, scale: float) -> list:
     low = (table["estimate"] - table["ci_low"]).clip(lower=0) * scale
     high = (table["ci_high"] - table["estimate"]).clip(lower=0) * scale
@@ -50,6 +57,8 @@ def plot_intent_calibration(
     calibration: pd.DataFrame, *, fitted: pd.DataFrame | None = None, ax: Axes | None = None
 ) -> Axes:
     """Share who actually recommended, per stated score, with intervals.
+
+    Suppressed scores (too few respondents) are left out.
 
     Parameters
     ----------
@@ -66,6 +75,7 @@ def plot_intent_calibration(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
+    calibration = _shown(calibration)
     colours = [
         PALETTE["promoters"]
         if s >= config.PROMOTER_MIN
@@ -140,6 +150,9 @@ def plot_estimates(
 ) -> Axes:
     """Point estimates with intervals, one row per group (any metric table).
 
+    Suppressed rows (too few respondents, see
+    :func:`cxresearch.stats.metrics.small_group_rules`) are left out.
+
     Parameters
     ----------
     table
@@ -158,7 +171,7 @@ def plot_estimates(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
-    table = table.reset_index(drop=True)
+    table = _shown(table).reset_index(drop=True)
     y = range(len(table))
     ax.errorbar(
         table["estimate"] * scale, y, xerr=_yerr(table, scale), fmt="o", color=ACCENT, capsize=4
@@ -187,7 +200,7 @@ def plot_trend(
     matplotlib.axes.Axes
     """
     ax = _ax(ax)
-    shown = table[~table.get("suppressed", pd.Series(False, index=table.index)).astype(bool)]
+    shown = _shown(table)
     groups = shown.groupby(hue) if hue else [(None, shown)]
     colours = sns.color_palette("colorblind", n_colors=max(1, shown[hue].nunique() if hue else 1))
     for colour, (name, part) in zip(colours, groups, strict=False):
@@ -213,6 +226,8 @@ def plot_trend(
 def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Importance (relative weight share) against performance (mean rating) per attribute.
 
+    Attributes whose ``evidence`` is ``"no evidence of an effect"`` are drawn in grey.
+
     Parameters
     ----------
     drivers
@@ -231,7 +246,15 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
         (drivers["estimate"] - drivers["ci_low"]).clip(lower=0) / total * 100,
         (drivers["ci_high"] - drivers["estimate"]).clip(lower=0) / total * 100,
     ]
-    ax.errorbar(drivers["performance"], imp, yerr=err, fmt="o", color=ACCENT, capsize=4)
+    real = drivers.get("evidence", pd.Series("effect", index=drivers.index)) == "effect"
+    for shown, colour, text in (
+        (real, ACCENT, tr("effect")),
+        (~real, PALETTE["passives"], tr("no evidence of an effect")),
+    ):
+        if shown.any():
+            ax.errorbar(drivers["performance"][shown], imp[shown],
+                        yerr=[e[shown] for e in err], fmt="o", color=colour, capsize=4,
+                        label=text)  # fmt: skip
     for row, y in zip(drivers.itertuples(), imp, strict=True):
         ax.annotate(
             label(row.attribute),
@@ -244,11 +267,15 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
     ax.axvline(drivers["performance"].mean(), color="grey", lw=0.8, ls="--")
     ax.set_xlabel(tr("Performance (mean rating, 1-5)"))
     ax.set_ylabel(tr("Importance (share of explained variance, %)"))
+    if "evidence" in drivers:
+        ax.legend(frameon=False)
     return ax
 
 
 def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) -> Axes:
     """Kaplan-Meier retention curves, coloured with the NPS palette when grouped by it.
+
+    Suppressed groups (too few customers) are left out.
 
     Returns
     -------
@@ -257,7 +284,7 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
     ax = _ax(ax)
     colours = {"promoter": PALETTE["promoters"], "passive": PALETTE["passives"],
                "detractor": PALETTE["detractors"]}  # fmt: skip
-    for name, part in curves.groupby(group):
+    for name, part in _shown(curves).groupby(group):
         colour = colours.get(name)
         ax.step(
             part["months"], part["estimate"] * 100, where="post", color=colour, label=label(name)
@@ -296,8 +323,9 @@ def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> A
     groups = ("detractor", "passive", "promoter")
     width = 0.8 / len(groups)
     for i, group in enumerate(groups):
-        part = frequencies[frequencies["group"] == group].set_index("theme").loc[themes]
-        x = [j + (i - 1) * width for j in range(len(themes))]
+        part = _shown(frequencies[frequencies["group"] == group]).set_index("theme")
+        part = part.reindex([t for t in themes if t in part.index])
+        x = [themes.index(t) + (i - 1) * width for t in part.index]
         ax.bar(
             x,
             part["estimate"] * 100,

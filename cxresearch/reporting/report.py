@@ -79,10 +79,14 @@ def estimate_text(
 
 
 def interval_text(table: pd.DataFrame, *, scale: float = 1.0, decimals: int = 0) -> list[str]:
-    """``"low to high"`` for each row's ``ci_low`` and ``ci_high``, formatted for display."""
+    """``"low to high"`` for each row's ``ci_low`` and ``ci_high``, formatted for display.
+
+    A row without an interval (suppressed) shows ``–``.
+    """
     return [
         lang().tr("{low} to {high}", low=fmt_number(lo * scale, decimals),
                   high=fmt_number(hi * scale, decimals))
+        if not (pd.isna(lo) and pd.isna(hi)) else fmt_number(float("nan"))
         for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
     ]  # fmt: skip
 
@@ -327,6 +331,7 @@ def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
         ci_label(): interval_text(drivers, decimals=3),
         t.tr("Share"): [t.percent(v) for v in drivers["share"]],
         t.tr("Mean rating"): [fmt_number(v, 2) for v in drivers["performance"]],
+        t.tr("Evidence"): [t.tr(v) for v in drivers["evidence"]],
         "n": [fmt_number(v) for v in drivers["n"]],
     })  # fmt: skip
 
@@ -339,6 +344,8 @@ def silent_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame
     out[ci_label()] = interval_text(table)
     out[t.tr("Unhappy contacts (n)")] = [fmt_number(v) for v in table["n"]]
     out[t.tr("Complaints")] = [fmt_number(v) for v in table["complaints"]]
+    if "suppressed" in table or "unreliable" in table:
+        out[t.tr("Note")] = _notes(table)
     return out
 
 
@@ -349,6 +356,8 @@ def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.Data
     out[ci_label()] = interval_text(table, decimals=2)
     out["n"] = [fmt_number(v) for v in table["n"]]
     out["p"] = [fmt_number(p, 3) for p in table["p_value"]]
+    if "suppressed" in table or "unreliable" in table:
+        out[lang().tr("Note")] = _notes(table)
     return out
 
 

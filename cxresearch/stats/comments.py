@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxresearch.config import PASSIVE_MIN, PROMOTER_MIN
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, PASSIVE_MIN, PROMOTER_MIN
 from cxresearch.stats import compare, intervals
+from cxresearch.stats.metrics import small_group_rules
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -215,7 +216,9 @@ def detractor_themes(
             "share_promoters", "difference", "ci_low", "ci_high", "statistic", "p_value",
             "p_adjusted", "adjustment", "significant", "over_represented"]  # fmt: skip
     if not rows:
-        return pd.DataFrame(columns=[*groups, *cols])
+        # boolean flags stay boolean, so that ``found[found["over_represented"]]`` filters rows
+        empty = pd.DataFrame(columns=[*groups, *cols])
+        return empty.astype({"significant": bool, "over_represented": bool})
     t = pd.DataFrame(rows)
     p_d, p_p = t["x_d"] / t["n_d"], t["x_p"] / t["n_p"]
     se = np.sqrt(p_d * (1 - p_d) / t["n_d"] + p_p * (1 - p_p) / t["n_p"])
@@ -387,11 +390,19 @@ def suggest_topics(
 
 
 def theme_frequencies(
-    data: pd.DataFrame, *, score: str = "nps", taxonomy=None, confidence: float = 0.95
+    data: pd.DataFrame,
+    *,
+    score: str = "nps",
+    taxonomy=None,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Share of comments mentioning each theme, per NPS group, with Wilson intervals.
 
-    Returns ``[group, theme, n, mentions, estimate, ci_low, ci_high, confidence]``.
+    Returns ``[group, theme, n, mentions, estimate, ci_low, ci_high, confidence,
+    suppressed, unreliable]``, after the small-group rule
+    (:func:`cxresearch.stats.metrics.small_group_rules`; suppressed rows keep ``n`` only).
     """
     frame = data[data["comment"].notna() & data[score].notna()]
     groups = nps_group(frame[score])
@@ -406,7 +417,8 @@ def theme_frequencies(
             rows.append({"group": g, "theme": theme, "n": n, "mentions": x,
                          "estimate": float(est), "ci_low": float(low),
                          "ci_high": float(high), "confidence": confidence})  # fmt: skip
-    return pd.DataFrame(rows)
+    return small_group_rules(pd.DataFrame(rows), min_n=min_n, suppress_below=suppress_below,
+                             hide=["mentions"])  # fmt: skip
 
 
 def topics_by_language(data: pd.DataFrame, *, n_topics: int = 3, min_comments: int = 30):

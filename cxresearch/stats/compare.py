@@ -82,14 +82,20 @@ def difference(
     Notes
     -----
     For independent samples the variance of the difference is the sum of the variances.
-    For the NPS this is the trinomial variance of each (Rocks 2016); computing both
-    tables with ``method="adjusted_wald"`` gives the adjusted-Wald version.
+    For the NPS this is the trinomial variance of each (Rocks 2016). When both tables
+    carry ``centre`` (NPS tables do), the difference is that of the centres, so that one
+    method gives the whole result: with ``method="adjusted_wald"`` the difference of the
+    adjusted NPS (3/4 of a promoter and of a detractor added to 3 added respondents in
+    each group) over the standard error of the adjusted shares, as Agresti and Caffo
+    (2000) do for two proportions; ``estimate_a`` and ``estimate_b`` stay observed.
     """
     keys = by_list(on)
-    cols = [*keys, "metric", "estimate", "std_error", "n"]
+    centred = "centre" in a.columns and "centre" in b.columns
+    cols = [*keys, "metric", "estimate", "std_error", "n", *(["centre"] if centred else [])]
     merged = a[cols].merge(b[cols], on=[*keys, "metric"], suffixes=("_a", "_b"), how="inner")
     z = intervals.z_value(confidence)
-    diff = merged["estimate_a"] - merged["estimate_b"]
+    at = "centre" if centred else "estimate"
+    diff = merged[f"{at}_a"] - merged[f"{at}_b"]
     se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se

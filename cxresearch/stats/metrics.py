@@ -14,9 +14,12 @@ Small groups are never dropped silently:
 * ``suppressed``: fewer than ``suppress_below`` respondents (5 by default): the estimate,
   its interval and the counts are blanked, so that no respondent can be singled out; ``n``
   stays.
-* ``unreliable``: an effective n under ``min_n`` (30 by default) or an interval wider than
-  ``max_ci_width`` (0.30 of the metric's range), after the NCHS data presentation standards
-  for proportions (Parker et al. 2017): shown, and marked.
+* ``unreliable``: an effective n under ``min_n`` (30 by default), an interval wider than
+  0.30 of the metric's range, or, for proportions, an interval wider than 0.05 and wider
+  than 130% of the estimate, after the NCHS data presentation standards for proportions
+  (Parker et al. 2017): shown, and marked.
+
+Every table producer of the package applies these rules through :func:`small_group_rules`.
 
 With ``weights=``, estimates are weighted means and intervals use Kish's effective sample
 size ``(sum w)^2 / sum w^2`` in place of n.
@@ -36,12 +39,102 @@ from cxresearch.config import (
     DEFAULT_MIN_N,
     DEFAULT_SUPPRESS_BELOW,
     DETRACTOR_MAX,
+    MAX_CI_WIDTH,
+    MAX_RELATIVE_CI_WIDTH,
     PROMOTER_MIN,
+    RELATIVE_WIDTH_FROM,
 )
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import TableLike, aggregate, as_table, by_list, check_columns
 
 PERIODS = ("month", "quarter", "year")
+
+
+def small_group_rules(
+    table: pd.DataFrame,
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+    value_range: float | None = 1.0,
+    proportion: bool = True,
+    n: str = "n",
+    hide: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Apply the package's one small-group rule to a table of estimates.
+
+    Parameters
+    ----------
+    table
+        One row per group with the count column ``n`` and, where present, ``effective_n``,
+        ``estimate``, ``std_error``, ``ci_low`` and ``ci_high``.
+    min_n
+        Rows with a smaller effective n are flagged ``unreliable``.
+    suppress_below
+        Rows with fewer respondents are ``suppressed``.
+    value_range
+        Width of the metric's range (1 for a proportion, 2 for the NPS); an interval wider
+        than 0.30 of it is flagged. ``None``: no absolute-width rule (ratios, money).
+    proportion
+        Whether the estimate is a proportion (or a proportion times a constant), so that
+        the relative-width rule applies.
+    n
+        Name of the count column.
+    hide
+        Further columns blanked in suppressed rows (counts that would identify people).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with ``suppressed`` and ``unreliable`` set and, in suppressed
+        rows, the estimate, its interval and the ``hide`` columns blanked; ``n`` stays.
+
+    Notes
+    -----
+    ``suppressed``: n < ``suppress_below`` (:data:`cxresearch.config.DEFAULT_SUPPRESS_BELOW`).
+    ``unreliable`` (not suppressed and any of): effective n < ``min_n``; interval width >
+    :data:`~cxresearch.config.MAX_CI_WIDTH` x ``value_range``; for proportions, width >
+    :data:`~cxresearch.config.RELATIVE_WIDTH_FROM` x ``value_range`` and width / estimate
+    > :data:`~cxresearch.config.MAX_RELATIVE_CI_WIDTH`. These are the criteria of the NCHS
+    Data Presentation Standards for Proportions (Parker et al. 2017, Vital Health Stat
+    2(175)), which suppress where we flag: a CX table keeps the row and marks it.
+
+    Examples
+    --------
+    3 of 40 (Wilson 2.6% to 19.9%: 230% of the estimate) is flagged:
+
+    >>> t = pd.DataFrame({"n": [40], "estimate": [0.075], "ci_low": [0.0258],
+    ...                   "ci_high": [0.1989]})
+    >>> bool(small_group_rules(t)["unreliable"].iloc[0])
+    True
+    """
+    out = table.copy()
+    counts = pd.to_numeric(out[n], errors="coerce")
+    eff = pd.to_numeric(out["effective_n"], errors="coerce") if "effective_n" in out else counts
+    suppressed = (counts < suppress_below).fillna(True).astype(bool)
+    unreliable = (eff < min_n).fillna(True).astype(bool)
+    if {"ci_low", "ci_high"} <= set(out.columns):
+        low = pd.to_numeric(out["ci_low"], errors="coerce").astype(float)
+        high = pd.to_numeric(out["ci_high"], errors="coerce").astype(float)
+        width = high - low
+        if value_range is not None:
+            unreliable |= (width > MAX_CI_WIDTH * value_range).fillna(False)
+        if proportion:
+            estimate = pd.to_numeric(out["estimate"], errors="coerce").astype(float).abs()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                relative = width / estimate
+            wide = width > RELATIVE_WIDTH_FROM * (value_range or 0.0)
+            unreliable |= (wide & (relative > MAX_RELATIVE_CI_WIDTH)).fillna(False)
+    out["suppressed"] = suppressed.to_numpy()
+    out["unreliable"] = (~suppressed & unreliable).to_numpy()
+    blank = [c for c in ("estimate", "std_error", "ci_low", "ci_high", *hide) if c in out]
+    rows = suppressed.to_numpy()
+    for col in blank if rows.any() else ():
+        if pd.api.types.is_integer_dtype(out[col]):
+            out[col] = out[col].astype("Int64")
+        elif not pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].astype(object)
+        out.loc[rows, col] = np.nan if pd.api.types.is_float_dtype(out[col]) else pd.NA
+    return out
 
 
 def _finish(
@@ -54,29 +147,25 @@ def _finish(
     extra: Sequence[str] = (),
     *,
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
-    max_ci_width: float = 0.30,
+    value_range: float | None = 1.0,
+    proportion: bool = True,
 ) -> pd.DataFrame:
     estimate, se, low, high = values
     out = counts[by].copy()
     out["metric"] = metric
     out["n"] = counts["n"].astype("int64")
     out["effective_n"] = counts["effective_n"] if "effective_n" in counts else out["n"]
-    out["estimate"] = estimate
-    out["std_error"] = se
-    out["ci_low"] = low
-    out["ci_high"] = high
+    out["estimate"] = np.asarray(estimate, dtype=float)
+    out["std_error"] = np.asarray(se, dtype=float)
+    out["ci_low"] = np.asarray(low, dtype=float)
+    out["ci_high"] = np.asarray(high, dtype=float)
     out["confidence"] = confidence
-    suppressed = out["n"] < suppress_below
-    out["suppressed"] = suppressed
-    width = out["ci_high"] - out["ci_low"]
-    out["unreliable"] = ~suppressed & ((out["effective_n"] < min_n) | (width > max_ci_width))
     for col in extra:
         out[col] = counts[col].astype("Float64" if col.startswith("weighted_") else "Int64")
-    hide = ["estimate", "std_error", "ci_low", "ci_high", *extra]
-    out.loc[suppressed, hide] = pd.NA if len(extra) else np.nan
-    for col in ("estimate", "std_error", "ci_low", "ci_high"):
-        out[col] = out[col].astype(float)
-    return out
+    out = small_group_rules(out, min_n=min_n, suppress_below=suppress_below,
+                            value_range=value_range, proportion=proportion, hide=extra)  # fmt: skip
+    order = [c for c in out.columns if c not in (*extra, "suppressed", "unreliable")]
+    return out[[*order, "suppressed", "unreliable", *extra]]
 
 
 def _weight_aggregates(t: ir.Table, weights: str | None) -> tuple[ir.Value, dict]:
@@ -147,9 +236,12 @@ def nps(
     -------
     pandas.DataFrame
         ``[*by, metric, n, effective_n, estimate, std_error, ci_low, ci_high, confidence,
-        suppressed, unreliable, promoters, passives, detractors]``: ``metric`` is
-        ``"nps"``; ``estimate`` is the (weighted) promoter share minus the detractor
-        share (-1 to 1); the three counts are respondents, unweighted.
+        suppressed, unreliable, promoters, passives, detractors, centre]``:
+        ``metric`` is ``"nps"``; ``estimate`` is the (weighted) promoter share minus the
+        detractor share (-1 to 1); ``centre`` the NPS the interval is centred on (the
+        estimate for Wald, the adjusted NPS for adjusted Wald, which
+        :func:`cxresearch.stats.compare.difference` uses); the three counts are respondents,
+        unweighted.
 
     Notes
     -----
@@ -184,14 +276,14 @@ def nps(
     counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
     counts["effective_n"] = _effective(counts)
     n_eff = counts["effective_n"]
-    values = intervals.nps_interval(
+    shares = (
         counts["w_pro"] / counts["sum_w"] * n_eff,
         counts["w_det"] / counts["sum_w"] * n_eff,
         n_eff,
-        confidence,
-        method,
     )
-    return _finish(
+    values = intervals.nps_interval(*shares, confidence, method)
+    counts["centre"] = intervals.nps_centre(*shares, method)[0]
+    out = _finish(
         counts,
         groups,
         "nps",
@@ -200,8 +292,12 @@ def nps(
         min_n,
         ("promoters", "passives", "detractors"),
         suppress_below=suppress_below,
-        max_ci_width=0.60,
+        value_range=2.0,
+        proportion=False,
     )
+    centre = counts["centre"].where(~out["suppressed"])
+    out["centre"] = centre.astype(float)
+    return out
 
 
 def csat(
@@ -516,18 +612,19 @@ def revenue_at_risk(
     mean_spend = mean_spend.fillna(0.0)
     base = counts["n"] if customers is None else customers
     scale = base * churn_probability * mean_spend
-    values = (share * scale, share_se * scale, low * scale, high * scale)
+    # the rules read the unhappy share's interval (a proportion); money is its multiple
     out = _finish(
         counts,
         groups,
         "revenue_at_risk",
-        values,
+        (share, share_se, low, high),
         confidence,
         min_n,
         ("unhappy",),
         suppress_below=suppress_below,
-        max_ci_width=np.inf,
     )
+    for col in ("estimate", "std_error", "ci_low", "ci_high"):
+        out[col] = out[col] * np.asarray(scale, dtype=float)
     out["unhappy_share"] = pd.Series(share, index=out.index).where(~out["suppressed"])
     out["mean_spend_unhappy"] = mean_spend.where(~out["suppressed"])
     out["churn_probability"] = churn_probability
