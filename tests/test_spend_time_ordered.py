@@ -164,12 +164,26 @@ def test_clustered_errors_match_statsmodels_cluster_sandwich():
     assert ours.bse["Intercept"] > 1.1 * hc1.bse["Intercept"]
 
 
-def test_demo_spend_follows_the_latest_earlier_answer(con):
-    # generator truth: demo.SPEND_MULTIPLIER by the CSAT of the latest earlier answer
-    rows = db.read_response_spend(con, spend_window_months=3).to_pandas()
-    uplift = models.spend_uplift(models.fit_spend(rows, cluster="customer_id"))
-    uplift = uplift.set_index("level")
-    for level, ratio in demo.SPEND_MULTIPLIER.items():
-        if level > 1:
-            row = uplift.loc[level]
-            assert row["ci_low"] < ratio < row["ci_high"], (level, row.to_dict())
+def test_weighted_clustered_errors_match_a_hand_built_sandwich():
+    # oracle: the cluster sandwich written out, (X'WX)^-1 (sum_g s_g s_g') (X'WX)^-1 x
+    # G/(G-1) (N-1)/(N-K), with the weighted GLM scores s_i = w_i (y_i - mu_i) / mu_i x_i
+    # of a gamma model with log link (Cameron & Miller 2015, eq. 11 and its small-sample
+    # factor, statsmodels' default for cov_type="cluster")
+    rng = np.random.default_rng(8)
+    customer = np.repeat(np.arange(200), 3)
+    level = rng.integers(1, 4, len(customer))
+    weight = np.where(level == 1, 4.0, 1.5)
+    frame = pd.DataFrame({"customer_id": customer, "satisfaction_level": level,
+                          "segment": "B2C", "sample_weight": weight,
+                          "monthly_spend": np.exp(rng.normal(0, 0.5, 200))[customer] * level
+                          * rng.lognormal(0, 0.3, len(level))})  # fmt: skip
+    fit = models.fit_spend(frame, weights="sample_weight", cluster="customer_id")
+    x = np.column_stack([np.ones(len(level)), level == 2, level == 3]).astype(float)
+    mu = np.exp(x @ fit.params.to_numpy())
+    y = frame["monthly_spend"].to_numpy()
+    scores = (weight * (y - mu) / mu)[:, None] * x
+    bread = np.linalg.inv(x.T @ (weight[:, None] * x))
+    summed = pd.DataFrame(scores).groupby(customer).sum().to_numpy()
+    n, k, g = len(y), x.shape[1], 200
+    cov = bread @ (summed.T @ summed) @ bread * g / (g - 1) * (n - 1) / (n - k)
+    np.testing.assert_allclose(fit.bse.to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-6)
