@@ -156,8 +156,8 @@ class Language:
         --------
         >>> Language("en").ntr("up {n} point", "up {n} points", 1, n="1")
         'up 1 point'
-        >>> Language("sv").ntr("up {n} percentage point", "up {n} percentage points", 2, n="2")
-        'upp 2 procentenheter'
+        >>> Language("en").ntr("up {n} point", "up {n} points", 1.5, n="1.5")
+        'up 1.5 points'
         """
         forms, expr = plural_catalogue(self.code)
         translated = forms.get((singular, plural))

@@ -238,7 +238,7 @@ def change_text(
     >>> change_text("NPS", now, ch, since="Q2")
     'NPS 32 (95% CI 28 to 36; n = 1,234), up 5 points since Q2 (p = 0.010): a significant change.'
     >>> ch = {"difference": -0.01, "p_adjusted": 0.0001, "significant": True}
-    >>> change_text("CSAT", now, ch, unit="%", since="Q2")[-70:]
+    >>> change_text("CSAT", now, ch, unit="%", since="Q2").split("), ")[-1]
     'down 1 percentage point since Q2 (p < 0.001): a significant change.'
     """
     t = lang()
