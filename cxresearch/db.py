@@ -509,12 +509,14 @@ def read_response_spend(
     -------
     ibis.expr.types.Table
         ``[response_id, source, customer_id, segment, country, industry,
-        satisfaction_level, months, monthly_spend]``: ``satisfaction_level`` is the response's CSAT (1-5),
-        ``months`` the window's months with spend, ``monthly_spend`` their mean amount.
+        satisfaction_level, months, monthly_spend]``: ``satisfaction_level`` is the
+        response's CSAT (1-5), ``months`` the window's months with spend,
+        ``monthly_spend`` their mean amount.
     """
     if int(spend_window_months) != spend_window_months or spend_window_months < 1:
         raise ValueError(
-            f"spend_window_months must be a whole number of months >= 1, got {spend_window_months!r}"
+            "spend_window_months must be a whole number of months >= 1, "
+            f"got {spend_window_months!r}"
         )
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     r = r.filter(r.csat.notnull())

@@ -110,9 +110,7 @@ def p_text(p: float) -> str:
 MAX_EXTRA_DECIMALS = 3
 
 
-def interval_decimals(
-    values: Sequence[float], decimals: int = 0, *, format=None
-) -> int:
+def interval_decimals(values: Sequence[float], decimals: int = 0, *, format=None) -> int:
     """Fewest decimals, from ``decimals`` up, at which distinct values print distinctly.
 
     An estimate and its interval bounds (45.8, 46.2, 46.6) shown with too few decimals
@@ -255,17 +253,33 @@ def change_text(
     if size == 0:
         text = t.tr("{head}, unchanged since {since} ({p})", **values)
     elif unit == "%" and diff > 0:
-        text = t.ntr("{head}, up {amount} percentage point since {since} ({p})",
-                     "{head}, up {amount} percentage points since {since} ({p})", size, **values)
+        text = t.ntr(
+            "{head}, up {amount} percentage point since {since} ({p})",
+            "{head}, up {amount} percentage points since {since} ({p})",
+            size,
+            **values,
+        )
     elif unit == "%":
-        text = t.ntr("{head}, down {amount} percentage point since {since} ({p})",
-                     "{head}, down {amount} percentage points since {since} ({p})", size, **values)
+        text = t.ntr(
+            "{head}, down {amount} percentage point since {since} ({p})",
+            "{head}, down {amount} percentage points since {since} ({p})",
+            size,
+            **values,
+        )
     elif diff > 0:
-        text = t.ntr("{head}, up {amount} point since {since} ({p})",
-                     "{head}, up {amount} points since {since} ({p})", size, **values)
+        text = t.ntr(
+            "{head}, up {amount} point since {since} ({p})",
+            "{head}, up {amount} points since {since} ({p})",
+            size,
+            **values,
+        )
     else:
-        text = t.ntr("{head}, down {amount} point since {since} ({p})",
-                     "{head}, down {amount} points since {since} ({p})", size, **values)  # fmt: skip
+        text = t.ntr(
+            "{head}, down {amount} point since {since} ({p})",
+            "{head}, down {amount} points since {since} ({p})",
+            size,
+            **values,
+        )
     verdict = (
         t.tr("a significant change")
         if change.get("significant")

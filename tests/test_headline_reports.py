@@ -75,7 +75,8 @@ def test_summary_orders_significant_changes_first(reports):
         if "changed significantly" in text and moved:
             sizes.append(max(abs(int(m.replace("\u2212", "-"))) for m in moved))
         elif ": a significant change." in text:
-            sizes.append(int(re.search(r"(?:up|down) (\d+) (?:percentage )?points? since", text)[1]))
+            size = re.search(r"(?:up|down) (\d+) (?:percentage )?points? since", text)
+            sizes.append(int(size[1]))
         else:
             sizes.append(0)
     assert sizes == sorted(sizes, reverse=True), list(zip(sizes, found, strict=True))

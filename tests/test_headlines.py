@@ -134,8 +134,8 @@ def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeyp
 
     nb = tmp_path / "new.ipynb"
     doc = nbformat.v4.new_notebook()
-    doc.cells = [nbformat.v4.new_code_cell(
-        't.ntr("{n} new thing", "{n} new things", n, n=t.number(n))\ntr("Plain new text")')]  # fmt: skip
+    code = 't.ntr("{n} new thing", "{n} new things", n, n=t.number(n))\ntr("Plain new text")'
+    doc.cells = [nbformat.v4.new_code_cell(code)]
     nbformat.write(doc, nb)
     messages = i18n.notebook_messages(nb)
     assert messages == [("{n} new thing", "{n} new things"), "Plain new text"]
@@ -154,8 +154,10 @@ def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeyp
             r'msgid "\{n\} new thing"\nmsgid_plural "\{n\} new things"\nmsgstr\[0\] ""\n'
             r'msgstr\[1\] ""', po)  # fmt: skip
         # a translator fills them in: then nothing is missing and ntr uses them
-        po = po.replace('msgstr[0] ""\nmsgstr[1] ""', 'msgstr[0] "{n} ny sak"\nmsgstr[1] "{n} nya saker"')
-        po = po.replace('msgid "Plain new text"\nmsgstr ""', 'msgid "Plain new text"\nmsgstr "Ny text"')
+        filled = 'msgstr[0] "{n} ny sak"\nmsgstr[1] "{n} nya saker"'
+        po = po.replace('msgstr[0] ""\nmsgstr[1] ""', filled)
+        plain = 'msgid "Plain new text"\nmsgstr '
+        po = po.replace(plain + '""', plain + '"Ny text"')
         (locales / "sv.po").write_text(po, encoding="utf-8")
         i18n.catalogue.cache_clear()
         i18n.plural_catalogue.cache_clear()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch import db, demo, models
+from cxresearch import db, models
 
 #: Truth of the independent generator below: spend after an answer at CSAT k, relative to
 #: spend after a CSAT-1 answer. Best against worst: 1.9.
@@ -55,8 +55,14 @@ def _simulate(rng: np.random.Generator, sim: int) -> dict[str, pd.DataFrame]:
         latest = usual
         for m in range(MONTHS):
             noise = np.exp(rng.normal(-0.5 * 0.4**2, 0.4))  # log-normal, mean 1
-            spend.append({"customer_id": cid, "month": _month(m),
-                          "amount": taste * TRUE_MULTIPLIER[latest] * noise, "currency": "EUR"})
+            spend.append(
+                {
+                    "customer_id": cid,
+                    "month": _month(m),
+                    "amount": taste * TRUE_MULTIPLIER[latest] * noise,
+                    "currency": "EUR",
+                }
+            )
             if m in answers:  # this month's last answer shapes the months after it
                 latest = answers[m][1]
     return {
@@ -151,9 +157,9 @@ def test_clustered_errors_match_statsmodels_cluster_sandwich():
     customer = np.repeat(np.arange(300), 4)
     level = rng.integers(1, 6, len(customer))
     taste = np.exp(rng.normal(0, 0.7, 300))[customer]
+    spend = taste * level * rng.lognormal(0, 0.3, len(level))
     frame = pd.DataFrame({"customer_id": customer.astype(str), "satisfaction_level": level,
-                          "segment": "B2C",
-                          "monthly_spend": taste * level * rng.lognormal(0, 0.3, len(level))})  # fmt: skip
+                          "segment": "B2C", "monthly_spend": spend})  # fmt: skip
     ours = models.fit_spend(frame, cluster="customer_id")
     oracle = smf.glm("monthly_spend ~ C(satisfaction_level)", data=frame,
                      family=sm.families.Gamma(link=sm.families.links.Log())).fit(
