@@ -84,6 +84,20 @@ def fmt_number(value: float, decimals: int = 0) -> str:
     return lang().number(value, decimals)
 
 
+def fmt_p(p: float) -> str:
+    """A p value for a table cell: ``0.012``, and ``< 0.001`` below that (never ``0.000``).
+
+    Examples
+    --------
+    >>> _ = i18n.use("en")
+    >>> fmt_p(0.0123), fmt_p(1e-8)
+    ('0.012', '< 0.001')
+    """
+    if p is not None and not pd.isna(p) and p < 0.001:
+        return "< " + fmt_number(0.001, 3)
+    return fmt_number(p, 3)
+
+
 def ci_label(confidence: float = 0.95) -> str:
     """``95% CI`` in the report's language."""
     return lang().tr("{confidence} CI", confidence=lang().percent(confidence))
@@ -311,7 +325,7 @@ def change_table(
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(changes["n_a"], changes["n_b"], strict=True)
     ]
-    out[t.tr("p (adjusted)")] = [fmt_number(p, 3) for p in changes["p_adjusted"]]
+    out[t.tr("p (adjusted)")] = [fmt_p(p) for p in changes["p_adjusted"]]
     out[t.tr("Significant")] = [t.tr("yes") if s else "" for s in changes["significant"]]
     return out
 
@@ -489,7 +503,7 @@ def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.Data
     out["r"] = [fmt_number(v, 2) for v in table["estimate"]]
     out[ci_label()] = interval_text(table, decimals=2)
     out["n"] = [fmt_number(v) for v in table["n"]]
-    out["p"] = [fmt_number(p, 3) for p in table["p_value"]]
+    out["p"] = [fmt_p(p) for p in table["p_value"]]
     return out
 
 
@@ -506,7 +520,7 @@ def theme_table(found: pd.DataFrame, labels: Mapping[str, str] | None = None) ->
         f"{fmt_number(a)} / {fmt_number(b)}"
         for a, b in zip(found["n_detractors"], found["n_promoters"], strict=True)
     ]
-    out[t.tr("p (adjusted)")] = [fmt_number(p, 3) for p in found["p_adjusted"]]
+    out[t.tr("p (adjusted)")] = [fmt_p(p) for p in found["p_adjusted"]]
     out[t.tr("Over-represented")] = [t.tr("yes") if v else "" for v in found["over_represented"]]
     return out
 

@@ -208,3 +208,16 @@ def test_pairwise_leaves_out_suppressed_groups_and_handles_one_group():
     out = compare.pairwise(table, "touchpoint")
     assert out[["group_a", "group_b"]].values.tolist() == [["t0", "t2"]]
     assert len(compare.pairwise(table.iloc[:1], "touchpoint")) == 0
+
+
+def test_p_values_in_tables_never_print_as_zero():
+    assert report.fmt_p(0.0000001) == "< 0.001"
+    assert report.fmt_p(0.0456) == "0.046"
+    assert report.fmt_p(float("nan")) == "–"
+    changes = pd.DataFrame({"country": ["DK", "SE"], "estimate_a": [0.1, 0.3],
+                            "estimate_b": [0.35, 0.31], "n_a": [400, 900], "n_b": [380, 910],
+                            "difference": [-0.25, -0.01], "ci_low": [-0.33, -0.05],
+                            "ci_high": [-0.17, 0.03], "p_adjusted": [1e-9, 0.61],
+                            "significant": [True, False]})  # fmt: skip
+    table = report.change_table(changes, {"country": "Country"})
+    assert table["p (adjusted)"].tolist() == ["< 0.001", "0.610"]
