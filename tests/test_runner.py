@@ -67,9 +67,10 @@ def test_recommend_intent_holds_headline_numbers(rendered, small_url):
 
 def test_satisfaction_spend_holds_headline_numbers(rendered, small_url):
     con = db.connect(small_url)
-    cs = db.read_customer_spend(con).to_pandas()
-    top = models.spend_uplift(models.fit_spend(cs)).iloc[-1].to_dict()
-    top["n"] = int((cs["satisfaction_level"] == 5).sum())
+    # the default estimand: each answer against the customer's spend in the 3 months after it
+    rs = db.read_response_spend(con, spend_window_months=3).to_pandas()
+    top = models.spend_uplift(models.fit_spend(rs, cluster="customer_id")).iloc[-1].to_dict()
+    top["n"] = int((rs["satisfaction_level"] == 5).sum())
     text = _text(rendered["satisfaction_spend"].html.read_text(encoding="utf-8"))
     i18n.use("en")
     assert f"spend {report.estimate_text(top, scale=1, decimals=2, unit='x')}" in text

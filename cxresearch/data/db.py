@@ -331,6 +331,91 @@ def read_customer_spend(
     )
 
 
+def _month_number(value: ir.Value) -> ir.IntegerValue:
+    """Months since year 0 (``12 * year + month``): month arithmetic every engine runs."""
+    return value.year().cast("int64") * 12 + value.month().cast("int64")
+
+
+def read_response_spend(
+    con: ibis.BaseBackend,
+    *,
+    spend_window_months: int = 3,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return one row per response with the customer's mean monthly spend AFTER it.
+
+    The time-ordered view of satisfaction against spend: each response's CSAT level
+    against what the same customer spent in the ``spend_window_months`` calendar months
+    that follow the month of the response (a response in March with a window of 3: April,
+    May and June). Experience precedes the spend it is compared with. The customer's next
+    answer closes the window early (an answer in May: April and May), since later spend
+    follows the newer experience; of several answers in one month only the last has a
+    window. Responses are filtered to the period; their windows may run past its end.
+    Responses whose window holds no spend (the customer left, or the data end) are left
+    out.
+
+    Parameters
+    ----------
+    con
+        A connection from :func:`connect`.
+    spend_window_months
+        Length of the window after the response month, in months (at least 1).
+    start, end, segment, country
+        Filters of :func:`read_responses`.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``[response_id, source, customer_id, segment, country, industry,
+        satisfaction_level, months, monthly_spend]``: ``satisfaction_level`` is the
+        response's CSAT (1-5), ``months`` the window's months with spend,
+        ``monthly_spend`` their mean amount.
+    """
+    if int(spend_window_months) != spend_window_months or spend_window_months < 1:
+        raise ValueError(
+            "spend_window_months must be a whole number of months >= 1, "
+            f"got {spend_window_months!r}"
+        )
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    r = r.filter(r.csat.notnull())
+    r = r.select(
+        "response_id",
+        "source",
+        "customer_id",
+        "segment",
+        "country",
+        "industry",
+        satisfaction_level=r.csat.cast("int64"),
+        answered=_month_number(r.responded_at),
+    )
+    # the customer's next answer (of any period) closes the window: later spend follows it
+    every = table(con, "responses")
+    every = every.filter(every.csat.notnull())
+    following = ibis.window(group_by="customer_id", order_by=["responded_at", "response_id"])
+    nxt = every.select(
+        "response_id",
+        "source",
+        next_answer=_month_number(every.responded_at).lead().over(following),
+    )
+    r = r.inner_join(nxt, ["response_id", "source"])
+    last = r.answered + int(spend_window_months)
+    r = r.mutate(until=ibis.cases((r.next_answer.notnull() & (r.next_answer < last),
+                                   r.next_answer), else_=last))  # fmt: skip
+    s = table(con, "spend")
+    s = s.select(spend_customer=s.customer_id, amount=s.amount, spent=_month_number(s.month))
+    j = r.inner_join(
+        s,
+        [r.customer_id == s.spend_customer, s.spent > r.answered, s.spent <= r.until],
+    )
+    keys = ["response_id", "source", "customer_id", "segment", "country", "industry"]
+    return j.group_by([*keys, "satisfaction_level"]).aggregate(
+        months=j.count(), monthly_spend=j.amount.mean()
+    )
+
+
 def read_driver_ratings(
     con: ibis.BaseBackend,
     *,

@@ -6,6 +6,10 @@ markdown cells are translated block by block when the report is rendered (headin
 paragraph and each list item are one message). Numbers, percentages, dates, months and
 country names are formatted for the report's locale by Babel ("32,5 %" in Swedish).
 
+Texts whose form depends on a count use :func:`ntr` (gettext ``ngettext``): ``ntr("up {n}
+point", "up {n} points", n, n=...)`` is one plural entry (``msgid_plural``, ``msgstr[0]``,
+``msgstr[1]``) in each catalogue, its form chosen by the catalogue's ``Plural-Forms``.
+
 ``cxresearch translations`` lists the messages of every notebook and module, and adds
 missing ones to the catalogues; ``tests/test_i18n.py`` fails while any is untranslated.
 
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -37,6 +43,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import (
+    format_compact_currency,
+    format_currency,
     format_decimal,
     format_percent,
     get_minus_sign_symbol,
@@ -81,7 +89,36 @@ def catalogue(language: str) -> dict[str, str]:
     path = LOCALES_DIR / f"{language}.po"
     with path.open("rb") as fh:
         cat = read_po(fh, locale=language)
-    return {m.id: m.string for m in cat if m.id and m.string and not m.fuzzy}
+    return {m.id: m.string for m in cat if isinstance(m.id, str) and m.id and m.string
+            and not m.fuzzy}  # fmt: skip
+
+
+@functools.cache
+def plural_catalogue(language: str) -> tuple[dict[tuple[str, str], tuple[str, ...]], str]:
+    """Plural messages of one language, and its ``Plural-Forms`` expression.
+
+    Returns
+    -------
+    (dict, str)
+        ``(singular, plural)`` message id to the translated forms (index = plural form),
+        and the C expression choosing the form, such as ``(n != 1)``.
+    """
+    if language == "en":
+        return {}, "(n != 1)"
+    path = LOCALES_DIR / f"{language}.po"
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=language)
+    forms = {
+        tuple(m.id[:2]): tuple(m.string)
+        for m in cat
+        if isinstance(m.id, tuple | list) and all(m.string) and not m.fuzzy
+    }
+    return forms, cat.plural_expr
+
+
+def _message_key(message) -> str | tuple[str, str]:
+    """A message as extracted: a text, or ``(singular, plural)`` for an ``ntr`` message."""
+    return message if isinstance(message, str) else (message[0], message[1])
 
 
 class Language:
@@ -108,6 +145,32 @@ class Language:
     def tr(self, message: str, /, **values) -> str:
         """Translate ``message`` and fill its ``{placeholders}`` with ``values``."""
         text = self._messages.get(message, message)
+        return text.format(**values) if values else text
+
+    def ntr(self, singular: str, plural: str, n: float, /, **values) -> str:
+        """Translate a message whose form depends on a count ``n`` (gettext ``ngettext``).
+
+        The language's ``Plural-Forms`` rule picks the form for a whole ``n``; a
+        fractional ``n`` (1.5 points) takes the last form, as in all five languages.
+        ``n`` is not filled in: pass the formatted number among ``values``.
+
+        Examples
+        --------
+        >>> Language("en").ntr("up {n} point", "up {n} points", 1, n="1")
+        'up 1 point'
+        >>> Language("en").ntr("up {n} point", "up {n} points", 1.5, n="1.5")
+        'up 1.5 points'
+        """
+        forms, expr = plural_catalogue(self.code)
+        translated = forms.get((singular, plural))
+        if float(n).is_integer():
+            index = gettext.c2py(expr)(int(abs(n)))
+        else:
+            index = (len(translated) if translated else 2) - 1
+        if translated is None:
+            text = singular if index == 0 else plural
+        else:
+            text = translated[min(index, len(translated) - 1)]
         return text.format(**values) if values else text
 
     def label(self, code) -> str:
@@ -149,6 +212,41 @@ class Language:
         if round(share * 100, decimals) == 0:
             share = 0.0
         text = format_percent(share, format=pattern, locale=self.locale)
+        return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
+
+    def money(self, value, currency: str = "EUR", significant: int = 3) -> str:
+        """An amount of money to ``significant`` figures, in the locale's style.
+
+        Millions and more in the locale's short form (``€11.1M``, ``11,1 mn €``); smaller
+        amounts written out (``€12,300``, ``12 300 €``).
+
+        Examples
+        --------
+        >>> Language("en").money(11_068_079)
+        '€11.1M'
+        >>> Language("en").money(12_345.6)
+        '€12,300'
+        >>> Language("en").money(3.456)
+        '€3.46'
+        """
+        if value is None or pd.isna(value):
+            return "–"
+        # digits before the decimal point (0 has one, and needs no decimals)
+        digits = math.floor(math.log10(abs(value))) + 1 if value else significant
+        rounded = round(value, significant - digits)
+        if abs(rounded) >= 1e6:
+            whole = math.floor(math.log10(abs(rounded))) % 3 + 1  # digits before the unit
+            text = format_compact_currency(
+                rounded, currency, locale=self.locale, fraction_digits=max(significant - whole, 0)
+            )
+        else:
+            decimals = max(significant - digits, 0)
+            pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
+            pattern = re.sub(r"#,##0(\.0+)?", "#,##0" + ("." + "0" * decimals if decimals else ""),
+                             pattern, count=1)  # fmt: skip
+            text = format_currency(
+                rounded, currency, format=pattern, locale=self.locale, currency_digits=False
+            )
         return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
 
     def date(self, value) -> str:
@@ -208,6 +306,11 @@ def tr(message: str, /, **values) -> str:
     return current().tr(message, **values)
 
 
+def ntr(singular: str, plural: str, n: float, /, **values) -> str:
+    """:meth:`Language.ntr` in the current language."""
+    return current().ntr(singular, plural, n, **values)
+
+
 # -- markdown cells ---------------------------------------------------------------------
 
 _PREFIX = re.compile(r"^(#{1,6}\s+|[*-]\s+|\d+\.\s+)")
@@ -247,17 +350,25 @@ def translate_markdown(source: str, language: Language) -> str:
 # -- extraction and catalogues ------------------------------------------------------------
 
 
-def _python_messages(code: str) -> Iterator[str]:
-    for _, _, message, _ in extract_python(
-        io.BytesIO(code.encode("utf-8")), keywords={"tr": None}, comment_tags=(), options={}
+def _python_messages(code: str) -> Iterator[str | tuple[str, str]]:
+    for _, keyword, message, _ in extract_python(
+        io.BytesIO(code.encode("utf-8")),
+        keywords={"tr": None, "ntr": (1, 2)},
+        comment_tags=(),
+        options={},
     ):
+        if keyword == "ntr":
+            # ntr("one", "many", n, ...): a (singular, plural) message
+            if isinstance(message[0], str) and isinstance(message[1], str):
+                yield (message[0], message[1])
+            continue
         # tr("text", name=value): Babel reports the call's arguments as a tuple
         first = message[0] if isinstance(message, tuple) else message
         if isinstance(first, str):
             yield first
 
 
-def notebook_messages(path: Path) -> list[str]:
+def notebook_messages(path: Path) -> list[str | tuple[str, str]]:
     """Messages of one notebook: its markdown units and the ``tr("...")`` texts in its code."""
     import nbformat
 
@@ -273,7 +384,7 @@ def notebook_messages(path: Path) -> list[str]:
     return found
 
 
-def package_messages() -> list[str]:
+def package_messages() -> list[str | tuple[str, str]]:
     """Messages of the package's modules (``tr("...")`` calls) and of :data:`LABELS`."""
     found = list(LABELS.values())
     for module in sorted(_PACKAGE_DIR.rglob("*.py")):
@@ -281,8 +392,11 @@ def package_messages() -> list[str]:
     return found
 
 
-def all_messages(notebooks: Iterable[Path] | None = None) -> list[str]:
-    """Every message of the package and the notebooks, in first-seen order, once each."""
+def all_messages(notebooks: Iterable[Path] | None = None) -> list[str | tuple[str, str]]:
+    """Every message of the package and the notebooks, in first-seen order, once each.
+
+    A message is a text, or a ``(singular, plural)`` pair for plural (``ntr``) messages.
+    """
     paths = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")) if notebooks is None else notebooks
     found = package_messages()
     for path in paths:
@@ -301,10 +415,16 @@ def placeholders(message: str) -> set[str]:
     return set(re.findall(r"{(\w*)[^{}]*}", message))
 
 
-def missing(language: str, messages: Iterable[str] | None = None) -> list[str]:
-    """Messages without a translation in ``language``'s catalogue."""
+def missing(language: str, messages: Iterable | None = None) -> list[str | tuple[str, str]]:
+    """Messages without a translation in ``language``'s catalogue (plural ones too)."""
     have = catalogue(language)
-    return [m for m in (all_messages() if messages is None else messages) if m not in have]
+    plural_have = plural_catalogue(language)[0]
+    out = []
+    for m in all_messages() if messages is None else messages:
+        key = _message_key(m)
+        if key not in (plural_have if isinstance(key, tuple) else have):
+            out.append(key)
+    return out
 
 
 def update_catalogues(messages: Iterable[str] | None = None) -> dict[str, int]:
@@ -325,10 +445,12 @@ def update_catalogues(messages: Iterable[str] | None = None) -> dict[str, int]:
         else:
             cat = Catalog(locale=language, project="cxresearch")
         for message in messages:
-            if message not in cat:
-                cat.add(message, "")
+            key = _message_key(message)
+            if key not in cat:
+                cat.add(key, ("",) * cat.num_plurals if isinstance(key, tuple) else "")
         with path.open("wb") as fh:
             write_po(fh, cat, width=100, sort_output=False, omit_header=False)
         catalogue.cache_clear()
+        plural_catalogue.cache_clear()
         left[language] = len(missing(language, messages))
     return left

@@ -1,12 +1,14 @@
 """Models of what satisfaction is worth: intent against action, satisfaction against spend.
 
 Models are fitted on aggregates computed in the engine wherever that is exact: the intent
-model on counts per score, the spend model on one row per customer. Fitting functions
+model on counts per score, the spend model on one row per response (spend in the months
+after it) or per customer. Fitting functions
 return the statsmodels result; :func:`tidy` turns a result into a DataFrame.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import ibis
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, NPS_BANDS
 from cxresearch.stats import intervals
@@ -408,13 +411,24 @@ def fit_spend(
     *,
     adjust: Sequence[str] = ("segment",),
     weights: str | None = None,
+    cluster: str | None = None,
 ):
     """Gamma GLM (log link) of monthly spend on satisfaction level.
+
+    Two estimands, chosen by the rows given:
+
+    * **time-ordered** (the default of the reports): one row per response from
+      :func:`cxresearch.data.db.read_response_spend`, the response's CSAT level against the
+      customer's mean monthly spend in the months AFTER it; pass ``cluster="customer_id"``
+      because a customer's responses are not independent;
+    * **per customer**: one row per customer from
+      :func:`cxresearch.data.db.read_customer_spend`, the rounded mean CSAT over the period
+      against mean spend over the same period (answers given after the spend count too).
 
     Parameters
     ----------
     data
-        One row per customer, e.g. from :func:`cxresearch.data.db.read_customer_spend`.
+        Rows with spend, satisfaction level and the ``adjust`` columns.
     spend
         Column of mean monthly spend (positive).
     satisfaction
@@ -424,21 +438,26 @@ def fit_spend(
     weights
         Column of sampling weights (``sample_weight`` from :func:`stratified_sample`);
         with the robust errors this is the usual probability-weighted sandwich.
+    cluster
+        Column whose values are clusters (``customer_id``): standard errors are then
+        cluster-robust (sandwich summed within clusters) instead of HC1.
 
     Returns
     -------
     statsmodels.genmod.generalized_linear_model.GLMResultsWrapper
-        Fitted with heteroscedasticity-robust (HC1) standard errors; ``exp`` of a level
-        coefficient is that level's spend relative to the lowest level.
+        Fitted with heteroscedasticity-robust (HC1) or cluster-robust standard errors;
+        ``exp`` of a level coefficient is that level's spend relative to the lowest level.
 
     Notes
     -----
     The log link models the mean directly, so ``exp(beta)`` is a ratio of mean spend
     with no retransformation bias; a log-linear OLS would need Duan's smearing to get
-    back to means. The robust errors keep the intervals valid if spend is not gamma.
+    back to means. The robust errors keep the intervals valid if spend is not gamma
+    (Liang & Zeger 1986 for the clustered case).
     """
     frame = data.to_pandas() if not isinstance(data, pd.DataFrame) else data
-    check_columns(as_table(frame.head(0)), [spend, satisfaction, *adjust])
+    columns = [spend, satisfaction, *adjust, *([cluster] if cluster else [])]
+    check_columns(as_table(frame.head(0)), columns)
     bad = frame[frame[spend].isna() | (frame[spend] <= 0)]
     if len(bad):
         raise ValueError(
@@ -448,7 +467,16 @@ def fit_spend(
     formula = f"{spend} ~ " + " + ".join(terms)
     family = sm.families.Gamma(link=sm.families.links.Log())
     extra = {"var_weights": frame[weights].to_numpy(float)} if weights else {}
-    return smf.glm(formula, data=frame, family=family, **extra).fit(cov_type="HC1")
+    model = smf.glm(formula, data=frame, family=family, **extra)
+    if cluster is None:
+        return model.fit(cov_type="HC1")
+    groups = pd.factorize(frame[cluster])[0]
+    with warnings.catch_warnings():
+        # statsmodels warns that robust covariances with var_weights are "not fully
+        # supported"; the clustered sandwich it computes from the weighted scores is the
+        # usual one (tests/test_spend_time_ordered.py checks it against a hand-built one)
+        warnings.filterwarnings("ignore", category=SpecificationWarning)
+        return model.fit(cov_type="cluster", cov_kwds={"groups": groups})
 
 
 def spend_uplift(
