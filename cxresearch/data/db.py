@@ -7,13 +7,7 @@ PostgreSQL, or any other Ibis backend); pandas only sees the aggregates.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import re
-import tempfile
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -21,109 +15,12 @@ import pandas as pd
 
 from cxresearch import config
 from cxresearch.data import credentials
-from cxresearch.data.urls import database_url, duckdb_open_error, duckdb_path
+from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
+from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
-from cxresearch.data.schema import TABLES
 
 redact_url = credentials.redact_url
-
-
-#: Spark master for ``pyspark://`` URLs; ``local[2]`` runs Spark inside this machine.
-SPARK_MASTER_ENV = "CX_SPARK_MASTER"
-
-
-def _connect_spark(url: str) -> ibis.BaseBackend:
-    """Start (or reuse) a Spark session and expose each ``<table>.parquet`` as a table.
-
-    ``pyspark:///data/lake`` names a folder holding one Parquet file (or folder) per survey
-    table, as :func:`write_tables` writes it; Spark reads them where they lie. The master
-    comes from ``CX_SPARK_MASTER`` (default ``local[2]``).
-    """
-    from pyspark.sql import SparkSession
-
-    folder = duckdb_path(url, "pyspark")
-    if folder is None or not folder.is_dir():
-        raise DatabaseError(f"no Spark table folder at {folder}: write one with write_tables")
-    spark = (
-        SparkSession.builder.master(os.environ.get(SPARK_MASTER_ENV, "local[2]"))
-        .appName("cxresearch")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    con = ibis.pyspark.connect(spark)
-    for name in TABLES:
-        path = folder / f"{name}.parquet"
-        if path.exists():
-            con.read_parquet(str(path.resolve()), table_name=name)
-    return con
-
-
-def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBackend:
-    """Connect to the survey database.
-
-    Parameters
-    ----------
-    url
-        ``duckdb:///path.duckdb`` or ``postgresql://user@host:port/db`` (any URL Ibis
-        accepts). ``None`` uses ``CX_DATABASE_URL`` or the default ``data/cx.duckdb``.
-    read_only
-        Open DuckDB files read-only, so that several reports can read one file at once.
-
-    Returns
-    -------
-    ibis.BaseBackend
-        An Ibis connection.
-
-    Raises
-    ------
-    DatabaseError
-        When the database cannot be opened; the message names it without any password.
-    """
-    url = database_url(url)
-    try:
-        if url.startswith("duckdb://"):
-            path = duckdb_path(url)
-            if path is None:
-                return ibis.duckdb.connect()
-            if not path.exists():
-                raise DatabaseError(
-                    f"no survey database at {path}: create one with `cxresearch demo-data` "
-                    f"or point CX_DATABASE_URL at yours"
-                )
-            try:
-                return ibis.duckdb.connect(str(path), read_only=read_only)
-            except Exception as exc:  # noqa: BLE001 - duckdb's errors, told in one line
-                raise duckdb_open_error(path, exc) from None
-        if url.startswith(("postgres://", "postgresql://")):
-            return _connect_postgres(url)
-        if url.startswith("pyspark://"):
-            return _connect_spark(url)
-        return ibis.connect(url)
-    except DatabaseError:
-        raise
-    except Exception as exc:  # the driver's own error, with the password removed
-        raise DatabaseError(credentials.connection_error(url, exc)) from None
-
-
-
-
-def _connect_postgres(url: str) -> ibis.BaseBackend:
-    """Connect with the password resolved from the URL, environment or secrets file."""
-    return ibis.postgres.connect(**credentials.postgres_params(url))
-
-
-def table(con: ibis.BaseBackend, name: str) -> ir.Table:
-    """Return one survey table as an Ibis expression, with a clear error if it is missing."""
-    if name not in con.list_tables():
-        raise DatabaseError(
-            f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
-            "is it a cxresearch database?"
-        )
-    return con.table(name)
 
 
 def read_responses(
@@ -155,8 +52,8 @@ def read_responses(
     c = table(con, "customers").select("customer_id", "segment", "country", "industry")
     t = r.inner_join(c, "customer_id")
     t = filter_dates(t, "responded_at", start, end)
-    t = _filter_in(t, "segment", segment)
-    t = _filter_in(t, "country", country)
+    t = filter_in(t, "segment", segment)
+    t = filter_in(t, "country", country)
     return t.mutate(month=t.responded_at.truncate("M").cast("date"))
 
 
@@ -168,8 +65,8 @@ def read_customers(
 ) -> ir.Table:
     """Return the customers table, filtered like :func:`read_responses`."""
     t = table(con, "customers")
-    t = _filter_in(t, "segment", segment)
-    return _filter_in(t, "country", country)
+    t = filter_in(t, "segment", segment)
+    return filter_in(t, "country", country)
 
 
 def read_spend(
@@ -207,45 +104,6 @@ def read_interactions(
 ) -> ir.Table:
     """Return service contacts (``interactions``) in a period."""
     return filter_dates(table(con, "interactions"), "occurred_at", start, end)
-
-
-def _as_date(value: str | dt.date) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-
-
-def _date_literal(value: dt.date) -> ir.DateScalar:
-    """A date literal every engine reads: ``CAST('2026-03-01' AS DATE)``.
-
-    Ibis compiles ``ibis.literal(date)`` to a date-from-parts call that PostgreSQL lacks.
-    """
-    return ibis.literal(value.isoformat()).cast("date")
-
-
-def filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
-    """Keep rows whose ``column`` lies from ``start`` to ``end``, both days included."""
-    col = t[column]
-    if start:
-        t = t.filter(col >= _date_literal(_as_date(start)).cast(col.type()))
-    if end:
-        # inclusive end date: everything before the next day
-        nxt = _as_date(end) + dt.timedelta(days=1)
-        t = t.filter(col < _date_literal(nxt).cast(col.type()))
-    return t
-
-
-def _filter_in(t: ir.Table, column: str, values) -> ir.Table:
-    if not values:
-        return t
-    if isinstance(values, str):
-        values = [values]
-    return t.filter(t[column].isin(list(values)))
 
 
 def read_customer_satisfaction(
@@ -288,7 +146,9 @@ def read_customer_satisfaction(
         satisfaction_level=(j.mean_csat + 0.5).floor().cast("int64"),
         mean_nps=j.mean_nps,
         nps_group=ibis.cases(
-            (rounded >= config.PROMOTER_MIN, "promoter"), (rounded >= config.PASSIVE_MIN, "passive"), else_="detractor"
+            (rounded >= config.PROMOTER_MIN, "promoter"),
+            (rounded >= config.PASSIVE_MIN, "passive"),
+            else_="detractor",
         ),
     )
 
@@ -471,7 +331,7 @@ def response_period(
     Given ``start`` and ``end`` are returned as they are: that is the period asked for.
     """
     if start and end:
-        return _as_date(start), _as_date(end)
+        return as_date(start), as_date(end)
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     row = r.aggregate(first=r.responded_at.min(), last=r.responded_at.max()).to_pandas().iloc[0]
     if pd.isna(row["first"]):

@@ -17,10 +17,9 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from cxresearch import config
 from cxresearch.data import credentials, urls
-from cxresearch.errors import DatabaseError
 from cxresearch.data.schema import IMPORT_LOG, TABLES
+from cxresearch.errors import DatabaseError
 
 #: The SQL type of every column name used in the schema (names mean the same everywhere).
 _COLUMN_TYPES = {

@@ -20,7 +20,7 @@ import yaml
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, PASSIVE_MIN, PROMOTER_MIN
 from cxresearch.stats import compare, intervals
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import small_group_rules
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

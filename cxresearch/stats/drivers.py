@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import compare
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import small_group_rules
 
 #: The two verdicts of :func:`key_drivers` (codes; reports translate them).
 EFFECT = "effect"

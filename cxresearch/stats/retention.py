@@ -11,8 +11,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, as_table, by_list
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import TableLike, as_table, by_list, small_group_rules
 
 DAYS_PER_MONTH = 365.25 / 12
 

@@ -9,8 +9,14 @@ import pandas as pd
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, aggregate, as_table, by_list, check_columns
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import (
+    TableLike,
+    aggregate,
+    as_table,
+    by_list,
+    check_columns,
+    small_group_rules,
+)
 
 
 def silent_dissatisfaction(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, as_table
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import TableLike, as_table, small_group_rules
 
 
 def transactional_vs_relational(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats.metrics import small_group_rules
+from cxresearch.stats._utils import small_group_rules
 
 
 def revenue_concentration(

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports import convert, mapping, readers, writer
+from cxresearch.errors import ImportValidationError
 
 __all__ = ["ImportReport", "import_files", "suggest_mapping"]
 

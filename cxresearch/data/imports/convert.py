@@ -14,10 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports.mapping import ROW_NUMBER, Mapping
-from cxresearch.data.imports.readers import CANONICAL_INTERACTIONS, CANONICAL_SPEND, RawTable
-from cxresearch.data.schema import SEGMENTS, TOUCHPOINTS
 from cxresearch.data.imports.readers import (
     CANONICAL_INTERACTIONS,
     CANONICAL_SPEND,
@@ -26,6 +23,8 @@ from cxresearch.data.imports.readers import (
     RawTable,
     raise_problems,
 )
+from cxresearch.data.schema import SEGMENTS, TOUCHPOINTS
+from cxresearch.errors import ImportValidationError
 
 #: Answers to "have you recommended us in the last 12 months?" in en/sv/da/fi/nl.
 RECOMMENDED_WORDS: dict[str, str] = {

@@ -27,9 +27,9 @@ from typing import Any
 
 import yaml
 
-from cxresearch.errors import ImportValidationError
-from cxresearch.data.imports.readers import CANONICAL_RESPONSES, RawTable
 from cxresearch.config import read_yaml
+from cxresearch.data.imports.readers import CANONICAL_RESPONSES, RawTable
+from cxresearch.errors import ImportValidationError
 
 DEFAULT_MISSING = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null")
 _KEYS = {"source", "survey", "columns", "constants", "values", "missing", "scales",

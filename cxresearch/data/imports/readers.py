@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports.encoding import decode
+from cxresearch.errors import ImportValidationError
 
 FORMATS = ("auto", "csv", "xlsx", "qualtrics", "surveymonkey", "spss")
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cxresearch import config
-from cxresearch.data import db, sqlsession, urls
+from cxresearch.data import sqlsession, urls
 from cxresearch.data.schema import IMPORT_LOG, TABLES
 
 #: Seconds to wait before COMMIT: lets tests kill an import mid-transaction. Never set it
