@@ -144,7 +144,15 @@ def import_(
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,
     suggest_mapping: Annotated[
-        bool, typer.Option("--suggest-mapping", help="Print a draft mapping for the file.")
+        bool, typer.Option("--suggest-mapping", help="Write a draft mapping for the file.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="With --suggest-mapping: the file to write."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse files with columns the mapping leaves unused."),
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
@@ -154,11 +162,21 @@ def import_(
         if suggest_mapping:
             if len(paths) != 1:
                 raise ParameterError("--suggest-mapping takes exactly one file")
-            out.print(imports.suggest_mapping(paths[0], fmt), markup=False, highlight=False)
+            draft = imports.suggest_mapping(paths[0], fmt)
+            if output is None:
+                sys.stdout.write(draft)  # plain text: no wrapping, valid YAML in a pipe
+            else:
+                output.write_text(draft, encoding="utf-8")
+                err.print(f"wrote {output}: review it, then pass it with --mapping", markup=False)
             return
-        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run)
+        if output is not None:
+            raise ParameterError("-o/--output is for --suggest-mapping")
+        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict)
     except CXResearchError as exc:
         _fail(exc)
+    for r in reports:
+        for warning in r.warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     for r in reports:
         replaced = f", replacing {r.replaced:,} earlier rows" if r.replaced else ""
         out.print(
@@ -169,12 +187,14 @@ def import_(
         )
 
 
-def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run):
+def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict=False):
     """Run the import with a progress bar on a terminal, plain log lines otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = len(paths) + (0 if dry_run else 1)
-    kwargs = dict(fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run)
+    kwargs = dict(
+        fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run, strict=strict
+    )
     if not err.is_terminal:
         return imports.import_files(
             paths, on_step=lambda text: err.print(f"import: {text}"), **kwargs

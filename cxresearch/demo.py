@@ -273,6 +273,8 @@ def generate(
             "language": lang,
             "nps": nps.astype("int8"),
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "recommended_last_12m": recommended,
             "comment": comment,
             "weight": np.ones(n_responses),
@@ -285,6 +287,8 @@ def generate(
             "source": "demo",
             "attribute": np.tile(np.array(attrs, dtype=object), len(rel_idx)),
             "rating": ratings[rel_idx].reshape(-1).astype("int8"),
+            "rating_min": np.int8(1),
+            "rating_max": np.int8(5),
         }
     )
     responses = responses.sort_values("responded_at", kind="stable", ignore_index=True)
@@ -374,6 +378,8 @@ def _service(rng, n_cust, level, start_month, active_months):
             "team": agent_team[agent],
             "occurred_at": occurred,
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "complaint": rng.random(len(who)) < p_complaint,
         }
     ).sort_values("occurred_at", kind="stable", ignore_index=True)
