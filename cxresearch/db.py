@@ -20,7 +20,7 @@ import pandas as pd
 
 from cxresearch import config, credentials
 from cxresearch.errors import DatabaseError
-from cxresearch.schema import TABLES
+from cxresearch.schema import DEFAULT_SCALE, TABLES
 
 redact_url = credentials.redact_url
 
@@ -404,13 +404,20 @@ def read_customer_satisfaction(
     ibis.expr.types.Table
         ``[customer_id, segment, country, industry, first_purchase_date, churn_date,
         responses, satisfaction_level, mean_nps, nps_group]``: ``satisfaction_level`` is
-        the mean CSAT rounded half up (1-5), ``nps_group`` the group of the mean NPS
-        rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6).
+        the mean CSAT on a 1-5 scale rounded half up (1-5), ``nps_group`` the group of
+        the mean NPS rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor``
+        0-6).
+
+    Notes
+    -----
+    CSAT given on another scale (1-7, 1-10, as each response declares) is first put on
+    1-5 linearly, ``1 + 4 (csat - low) / (high - low)``, so that customers answering
+    surveys on different scales share one set of levels.
     """
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     per = r.group_by("customer_id").aggregate(
         responses=r.count(),
-        mean_csat=r.csat.cast("float64").mean(),
+        mean_csat=csat_on_five(r).mean(),
         mean_nps=r.nps.cast("float64").mean(),
     )
     c = table(con, "customers")
@@ -430,6 +437,19 @@ def read_customer_satisfaction(
             (rounded >= 9, "promoter"), (rounded >= 7, "passive"), else_="detractor"
         ),
     )
+
+
+def csat_on_five(t: ir.Table, score: str = "csat") -> ir.FloatingValue:
+    """CSAT on the 1-5 scale: ``1 + 4 (csat - low) / (high - low)`` on the row's scale.
+
+    Rows without a declared scale (or tables without scale columns) are read as 1-5.
+    """
+    value = t[score].cast("float64")
+    if f"{score}_min" not in t.columns or f"{score}_max" not in t.columns:
+        return value
+    low = t[f"{score}_min"].cast("float64").fill_null(DEFAULT_SCALE[0])
+    high = t[f"{score}_max"].cast("float64").fill_null(DEFAULT_SCALE[1])
+    return 1 + 4 * (value - low) / (high - low)
 
 
 def read_customer_spend(
