@@ -309,7 +309,9 @@ def csat(
     )
     if counts["invalid"].sum():
         found = valid.filter(bad).select(score).limit(3).to_pandas()[score].tolist()
-        what = f"{scale[0]}-{scale[1]}" if scale else "on its declared scale"
+        per_row = scale is None and {f"{score}_min", f"{score}_max"} <= set(t.columns)
+        first, last = scale or DEFAULT_SCALE
+        what = "on each row's declared scale" if per_row else f"{first}-{last}"
         raise ValueError(f"column {score!r} must hold integers {what}; found {found}")
     counts["effective_n"] = _effective(counts)
     share = counts["w_sat"] / counts["sum_w"]
