@@ -40,6 +40,12 @@ def demo_data(
         int, typer.Option(help="Random seed; the same seed gives the same data.")
     ] = 2026,
     db: DbOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a database holding imports, or a PostgreSQL database."
+        ),
+    ] = False,
 ) -> None:
     """Write a demo survey database generated from a documented ground truth."""
     from cxresearch import db as dbmod
@@ -47,6 +53,8 @@ def demo_data(
 
     try:
         t0 = time.perf_counter()
+        if not force:
+            demo.check_replaceable(db)
         tables = demo.generate(responses, seed)
         url = dbmod.write_tables(db, tables)
     except ValueError as exc:
