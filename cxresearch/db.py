@@ -459,12 +459,26 @@ def read_customer_spend(
     end: str | dt.date | None = None,
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> ir.Table:
     """Return one row per surveyed customer: satisfaction level and mean monthly spend.
 
     Aggregated inside the engine: the columns of :func:`read_customer_satisfaction`
     (customers with at least one CSAT answer) plus the mean of the customer's monthly
-    spend in the period.
+    spend in the period, in the currency :func:`spend_currency` names.
+
+    Parameters
+    ----------
+    rates
+        Conversion table for spend in several currencies: the value of one unit of each
+        currency in the report currency (``{"EUR": 1, "SEK": 0.087}``). ``None``: the
+        spend must be in one currency.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given, or ``rates`` lacks
+        one of them.
 
     Returns
     -------
@@ -475,6 +489,10 @@ def read_customer_spend(
     sat = read_customer_satisfaction(con, start=start, end=end, segment=segment, country=country)
     sat = sat.filter(sat.satisfaction_level.notnull())
     s = read_spend(con, start=start, end=end)
+    spend_currency(con, rates=rates)  # refuses mixed currencies without rates
+    if rates:
+        rate = ibis.cases(*((s.currency == c, float(v)) for c, v in rates.items()))
+        s = s.mutate(amount=s.amount * rate)
     spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
     j = sat.inner_join(spent, "customer_id")
     return j.select(
@@ -488,6 +506,47 @@ def read_customer_spend(
         "months",
         "monthly_spend",
     )
+
+
+def spend_currency(con: ibis.BaseBackend, *, rates: Mapping[str, float] | None = None) -> str:
+    """The currency of the spend amounts, for labels such as "At risk per month (SEK)".
+
+    Parameters
+    ----------
+    rates
+        Conversion table (see :func:`read_customer_spend`); the report currency is the
+        one whose rate is 1.
+
+    Returns
+    -------
+    str
+        The ISO code of the one currency in the spend table (``""`` when it is empty), or,
+        with ``rates``, the currency they convert to.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given (amounts in different
+        currencies are never added up), or ``rates`` lacks one of them.
+    """
+    s = table(con, "spend")
+    found = sorted(c for c in s.select("currency").distinct().to_pandas()["currency"] if c)
+    if rates:
+        missing = sorted(set(found) - set(rates))
+        base = [c for c, v in rates.items() if float(v) == 1.0]
+        if missing or len(base) != 1:
+            raise DatabaseError(
+                f"the conversion table {dict(rates)} must give a rate for each currency of the "
+                f"spend ({', '.join(found)}; missing: {', '.join(missing) or 'none'}) and "
+                "rate 1 for exactly one, the report currency"
+            )
+        return base[0]
+    if len(found) > 1:
+        raise DatabaseError(
+            f"the spend holds amounts in {', '.join(found)}: they are not added up without a "
+            "conversion table (rates, e.g. currency_rates: {EUR: 1, SEK: 0.087})"
+        )
+    return found[0] if found else ""
 
 
 def read_driver_ratings(
