@@ -178,3 +178,27 @@ def test_bad_files_name_row_column_value_and_write_nothing(tmp_path, name):
     for part in expected:
         assert f"{name}.csv, {part}" in message, message
     assert not db.duckdb_path(url).exists()  # all or nothing: the good file was not written
+
+
+def test_documented_example_files_import_in_one_command(tmp_path):
+    from cxresearch.imports import mapping
+
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    files = sorted(examples.glob("*.csv"))
+    url = f"duckdb:///{tmp_path}/cx.duckdb"
+    reports = imports.import_files(files, database=url)
+    assert {r.kind for r in reports} == {
+        "agent_satisfaction", "customers", "interactions", "responses", "spend",
+    }  # fmt: skip
+    assert all(r.status == "imported" and not r.warnings for r in reports)
+    loaded = mapping.load(examples / "mapping.yaml")
+    assert loaded.scales == {"csat": (1, 7), "ratings": (1, 10)}
+    assert loaded.labels["touchpoint"]["Web shop"] == "website"
+    con = duckdb.connect(str(db.duckdb_path(url)), read_only=True)
+    try:
+        times = con.execute("SELECT strftime(responded_at, '%H:%M') FROM responses ORDER BY 1")
+        assert [t for (t,) in times.fetchall()] == ["00:00", "09:15", "13:05"]  # +01:00 -> UTC
+        churned = con.execute("SELECT customer_id FROM customers WHERE churn_date IS NOT NULL")
+        assert churned.fetchall() == [("c2",)]
+    finally:
+        con.close()

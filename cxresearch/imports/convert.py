@@ -130,17 +130,26 @@ def _scores(s: pd.Series, low: int, high: int, check: _Checker, column: str) -> 
 def _dates(
     s: pd.Series, fmt: str | None, check: _Checker, column: str, tz: str | None = None
 ) -> pd.Series:
-    """Parse dates; times with an offset, or naive times in zone ``tz``, become UTC."""
+    """Parse dates; times with an offset, or naive times in zone ``tz``, become UTC.
+
+    A column may mix both: ``2026-03-31T14:05:00+02:00`` and ``2026-03-31 14:05`` (read in
+    ``tz``, else taken as UTC).
+    """
+    s = s.astype(object)
+    aware = s.str.contains(
+        r"(?:\d[Tt ]?\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$"
+    )
+    aware = aware.fillna(False).astype(bool) & (fmt is None)
     if fmt:
         out = pd.to_datetime(s, format=fmt, errors="coerce")
     else:
-        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+        out = pd.to_datetime(s.where(~aware), format="ISO8601", errors="coerce")
         for other in _DATE_FORMATS:
-            todo = out.isna() & (s != "")
+            todo = out.isna() & (s != "") & ~aware
             if not todo.any():
                 break
             out = out.where(~todo, pd.to_datetime(s.where(todo), format=other, errors="coerce"))
-    if getattr(out.dt, "tz", None) is not None:
+    if getattr(out.dt, "tz", None) is not None:  # a date_format with %z
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     elif tz and out.notna().any():
         try:
@@ -150,6 +159,10 @@ def _dates(
                 f"{check.raw.path}: column {column!r}: unknown time zone {tz!r}: {exc}"
             ) from None
         out = local.dt.tz_convert("UTC").dt.tz_localize(None)
+    if aware.any():
+        utc = pd.to_datetime(s[aware], format="ISO8601", utc=True, errors="coerce")
+        out = out.astype("datetime64[ns]")
+        out[aware] = utc.dt.tz_localize(None).astype("datetime64[ns]")
     bad = (s != "") & out.isna()
     expected = (
         f"a date as {fmt}"
@@ -398,7 +411,7 @@ def responses(
                 "response_id": rid.array,
                 "source": source,
                 "attribute": attribute,
-                "rating": values.to_numpy(),
+                "rating": values.array,
                 "rating_min": np.int8(low),
                 "rating_max": np.int8(high),
             }
