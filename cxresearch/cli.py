@@ -58,6 +58,12 @@ def demo_data(
         int, typer.Option(help="Random seed; the same seed gives the same data.")
     ] = 2026,
     db: DbOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a database holding imports, or a PostgreSQL database."
+        ),
+    ] = False,
 ) -> None:
     """Write a demo survey database generated from a documented ground truth."""
     from cxresearch.data import db as dbmod
@@ -65,6 +71,8 @@ def demo_data(
 
     try:
         t0 = time.perf_counter()
+        if not force:
+            demo.check_replaceable(db)
         tables = demo.generate(responses, seed)
         url = dbmod.write_tables(db, tables)
     except ValueError as exc:
@@ -169,7 +177,15 @@ def import_(
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,
     suggest_mapping: Annotated[
-        bool, typer.Option("--suggest-mapping", help="Print a draft mapping for the file.")
+        bool, typer.Option("--suggest-mapping", help="Write a draft mapping for the file.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="With --suggest-mapping: the file to write."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse files with columns the mapping leaves unused."),
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
@@ -179,11 +195,21 @@ def import_(
         if suggest_mapping:
             if len(paths) != 1:
                 raise ParameterError("--suggest-mapping takes exactly one file")
-            out.print(imports.suggest_mapping(paths[0], fmt), markup=False, highlight=False)
+            draft = imports.suggest_mapping(paths[0], fmt)
+            if output is None:
+                sys.stdout.write(draft)  # plain text: no wrapping, valid YAML in a pipe
+            else:
+                output.write_text(draft, encoding="utf-8")
+                err.print(f"wrote {output}: review it, then pass it with --mapping", markup=False)
             return
-        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run)
+        if output is not None:
+            raise ParameterError("-o/--output is for --suggest-mapping")
+        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict)
     except CXResearchError as exc:
         _fail(exc)
+    for r in reports:
+        for warning in r.warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     for r in reports:
         replaced = f", replacing {r.replaced:,} earlier rows" if r.replaced else ""
         out.print(
@@ -194,12 +220,14 @@ def import_(
         )
 
 
-def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run):
+def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict=False):
     """Run the import with a progress bar on a terminal, plain log lines otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = len(paths) + (0 if dry_run else 1)
-    kwargs = dict(fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run)
+    kwargs = dict(
+        fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run, strict=strict
+    )
     if not err.is_terminal:
         return imports.import_files(
             paths, on_step=lambda text: err.print(f"import: {text}"), **kwargs

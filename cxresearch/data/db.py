@@ -7,7 +7,7 @@ PostgreSQL, or any other Ibis backend); pandas only sees the aggregates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -17,6 +17,7 @@ from cxresearch import config
 from cxresearch.data import credentials
 from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
 from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
+from cxresearch.data.schema import DEFAULT_SCALE
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
 
@@ -123,13 +124,20 @@ def read_customer_satisfaction(
     ibis.expr.types.Table
         ``[customer_id, segment, country, industry, first_purchase_date, churn_date,
         responses, satisfaction_level, mean_nps, nps_group]``: ``satisfaction_level`` is
-        the mean CSAT rounded half up (1-5), ``nps_group`` the group of the mean NPS
-        rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6).
+        the mean CSAT on a 1-5 scale rounded half up (1-5), ``nps_group`` the group of
+        the mean NPS rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor``
+        0-6).
+
+    Notes
+    -----
+    CSAT given on another scale (1-7, 1-10, as each response declares) is first put on
+    1-5 linearly, ``1 + 4 (csat - low) / (high - low)``, so that customers answering
+    surveys on different scales share one set of levels.
     """
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     per = r.group_by("customer_id").aggregate(
         responses=r.count(),
-        mean_csat=r.csat.cast("float64").mean(),
+        mean_csat=csat_on_five(r).mean(),
         mean_nps=r.nps.cast("float64").mean(),
     )
     c = table(con, "customers")
@@ -153,6 +161,19 @@ def read_customer_satisfaction(
     )
 
 
+def csat_on_five(t: ir.Table, score: str = "csat") -> ir.FloatingValue:
+    """CSAT on the 1-5 scale: ``1 + 4 (csat - low) / (high - low)`` on the row's scale.
+
+    Rows without a declared scale (or tables without scale columns) are read as 1-5.
+    """
+    value = t[score].cast("float64")
+    if f"{score}_min" not in t.columns or f"{score}_max" not in t.columns:
+        return value
+    low = t[f"{score}_min"].cast("float64").fill_null(DEFAULT_SCALE[0])
+    high = t[f"{score}_max"].cast("float64").fill_null(DEFAULT_SCALE[1])
+    return 1 + 4 * (value - low) / (high - low)
+
+
 def read_customer_spend(
     con: ibis.BaseBackend,
     *,
@@ -160,12 +181,26 @@ def read_customer_spend(
     end: str | dt.date | None = None,
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> ir.Table:
     """Return one row per surveyed customer: satisfaction level and mean monthly spend.
 
     Aggregated inside the engine: the columns of :func:`read_customer_satisfaction`
     (customers with at least one CSAT answer) plus the mean of the customer's monthly
-    spend in the period.
+    spend in the period, in the currency :func:`spend_currency` names.
+
+    Parameters
+    ----------
+    rates
+        Conversion table for spend in several currencies: the value of one unit of each
+        currency in the report currency (``{"EUR": 1, "SEK": 0.087}``). ``None``: the
+        spend must be in one currency.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given, or ``rates`` lacks
+        one of them.
 
     Returns
     -------
@@ -176,6 +211,10 @@ def read_customer_spend(
     sat = read_customer_satisfaction(con, start=start, end=end, segment=segment, country=country)
     sat = sat.filter(sat.satisfaction_level.notnull())
     s = read_spend(con, start=start, end=end)
+    spend_currency(con, rates=rates)  # refuses mixed currencies without rates
+    if rates:
+        rate = ibis.cases(*((s.currency == c, float(v)) for c, v in rates.items()))
+        s = s.mutate(amount=s.amount * rate)
     spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
     j = sat.inner_join(spent, "customer_id")
     return j.select(
@@ -274,6 +313,47 @@ def read_response_spend(
     return j.group_by([*keys, "satisfaction_level"]).aggregate(
         months=j.count(), monthly_spend=j.amount.mean()
     )
+
+
+def spend_currency(con: ibis.BaseBackend, *, rates: Mapping[str, float] | None = None) -> str:
+    """The currency of the spend amounts, for labels such as "At risk per month (SEK)".
+
+    Parameters
+    ----------
+    rates
+        Conversion table (see :func:`read_customer_spend`); the report currency is the
+        one whose rate is 1.
+
+    Returns
+    -------
+    str
+        The ISO code of the one currency in the spend table (``""`` when it is empty), or,
+        with ``rates``, the currency they convert to.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given (amounts in different
+        currencies are never added up), or ``rates`` lacks one of them.
+    """
+    s = table(con, "spend")
+    found = sorted(c for c in s.select("currency").distinct().to_pandas()["currency"] if c)
+    if rates:
+        missing = sorted(set(found) - set(rates))
+        base = [c for c, v in rates.items() if float(v) == 1.0]
+        if missing or len(base) != 1:
+            raise DatabaseError(
+                f"the conversion table {dict(rates)} must give a rate for each currency of the "
+                f"spend ({', '.join(found)}; missing: {', '.join(missing) or 'none'}) and "
+                "rate 1 for exactly one, the report currency"
+            )
+        return base[0]
+    if len(found) > 1:
+        raise DatabaseError(
+            f"the spend holds amounts in {', '.join(found)}: they are not added up without a "
+            "conversion table (rates, e.g. currency_rates: {EUR: 1, SEK: 0.087})"
+        )
+    return found[0] if found else ""
 
 
 def read_driver_ratings(

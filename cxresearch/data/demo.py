@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cxresearch.data.schema import TABLES
+from cxresearch.errors import DatabaseError
 
 #: First month of the demo waves; there are :data:`MONTHS` monthly waves.
 DEMO_START = dt.date(2024, 11, 1)
@@ -275,6 +276,8 @@ def generate(
             "language": lang,
             "nps": nps.astype("int8"),
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "recommended_last_12m": recommended,
             "comment": comment,
             "weight": np.ones(n_responses),
@@ -287,6 +290,8 @@ def generate(
             "source": "demo",
             "attribute": np.tile(np.array(attrs, dtype=object), len(rel_idx)),
             "rating": ratings[rel_idx].reshape(-1).astype("int8"),
+            "rating_min": np.int8(1),
+            "rating_max": np.int8(5),
         }
     )
     responses = responses.sort_values("responded_at", kind="stable", ignore_index=True)
@@ -406,6 +411,8 @@ def _service(rng, n_cust, level, start_month, active_months):
             "team": agent_team[agent],
             "occurred_at": occurred,
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "complaint": rng.random(len(who)) < p_complaint,
         }
     ).sort_values("occurred_at", kind="stable", ignore_index=True)
@@ -423,3 +430,47 @@ def _service(rng, n_cust, level, start_month, active_months):
         }
     )
     return interactions, agents
+
+
+def check_replaceable(url: str | None) -> None:
+    """Refuse to replace a database that holds data demo data did not create.
+
+    ``demo-data`` replaces the whole database. It may do so only for a new DuckDB file or
+    one that holds nothing but demo data: no imported file in ``import_log`` and no
+    response from another source. A PostgreSQL (or other server) database is always
+    refused, as are Spark folders with imports.
+
+    Raises
+    ------
+    DatabaseError
+        Naming the database (without password) and what it holds; pass ``--force`` to
+        replace it anyway.
+    """
+    from cxresearch import config
+    from cxresearch.data import db
+
+    url = config.database_url(url)
+    name = db.redact_url(url)
+    hint = "; pass --force to replace it anyway (its data will be lost)"
+    path = db.duckdb_path(url)
+    if path is None and not url.startswith(("duckdb://", "pyspark://")):
+        raise DatabaseError(f"demo-data would replace every survey table in {name}{hint}")
+    if path is None or not path.exists():
+        return
+    con = db.connect(url)
+    try:
+        tables = set(con.list_tables())
+        imported = 0
+        if "import_log" in tables:
+            imported = int(con.table("import_log").count().to_pyarrow().as_py())
+        others = 0
+        if "responses" in tables:
+            r = con.table("responses")
+            others = int(r.filter(r.source != "demo").count().to_pyarrow().as_py())
+    finally:
+        con.disconnect()
+    if imported or others:
+        raise DatabaseError(
+            f"{name} holds imported data ({imported:,} imported files, {others:,} imported "
+            f"responses): demo-data would replace it{hint}"
+        )

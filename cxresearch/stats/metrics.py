@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from cxresearch.config import (
@@ -37,6 +39,7 @@ from cxresearch.config import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
 )
+from cxresearch.data.schema import DEFAULT_SCALE
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import (
     TableLike,
@@ -167,8 +170,8 @@ def csat(
     *,
     by: str | Sequence[str] | None = None,
     weights: str | None = None,
-    satisfied: int = 4,
-    scale: tuple[int, int] = (1, 5),
+    satisfied: int | None = None,
+    scale: tuple[int, int] | None = None,
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
@@ -178,17 +181,22 @@ def csat(
     Parameters
     ----------
     data
-        Responses: an Ibis table or a DataFrame.
+        Responses: an Ibis table or a DataFrame. When it holds ``<score>_min`` and
+        ``<score>_max`` columns (the scale each response was given on, as imports store
+        it), every row is read on its own scale.
     score
-        Column of satisfaction ratings on ``scale``; missing ratings are left out.
+        Column of satisfaction ratings; missing ratings are left out.
     by
         Grouping column(s).
     weights
         Column of respondent weights; ``None`` weighs every respondent equally.
     satisfied
-        Lowest rating counted as satisfied (4 on a 1-5 scale: the top-two box).
+        Lowest rating counted as satisfied; ``None``: the top two boxes of each row's
+        scale (4 and 5 on 1-5, 6 and 7 on 1-7, 9 and 10 on 1-10).
     scale
-        Lowest and highest valid rating.
+        Lowest and highest valid rating for every row; ``None``: each row's
+        ``<score>_min``/``<score>_max``, else :data:`cxresearch.data.schema.DEFAULT_SCALE`
+        (1-5) for rows that declare none.
     confidence
         Two-sided confidence level.
     min_n
@@ -205,24 +213,41 @@ def csat(
 
     Notes
     -----
-    CSAT = satisfied / all x 100 in reports; the interval is Wilson's
+    CSAT = satisfied / all x 100 in reports, satisfied being the top-two box of the scale
+    (ACSI / the common CSAT definition); the interval is Wilson's
     (:func:`cxresearch.stats.intervals.wilson`), with Kish's effective n when weighted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"csat": [5, 4, 3, 7, 6, 5], "csat_min": [1, 1, 1, 1, 1, 1],
+    ...                    "csat_max": [5, 5, 5, 7, 7, 7]})
+    >>> round(float(csat(df)["estimate"].iloc[0]), 4)
+    0.6667
     """
     t = as_table(data)
     groups = by_list(by)
     check_columns(t, [score, *groups])
     valid = t.filter(t[score].notnull())
-    ok = valid[score] >= satisfied
+    low, high = _scale_bounds(valid, score, scale)
+    top = high - 1 if satisfied is None else ibis.literal(satisfied)
+    ok = valid[score] >= top
     w, aggs = weight_aggregates(valid, weights)
+    bad = valid[score].notnull() & ((valid[score] < low) | (valid[score] > high))
     counts = aggregate(
         valid,
         groups,
         **aggs,
         satisfied=ok.ifelse(1, 0).sum(),
         w_sat=ok.ifelse(w, 0.0).sum(),
-        invalid=out_of_range(valid, score, *scale),
+        invalid=bad.ifelse(1, 0).sum(),
     )
-    check_range(t, score, *scale, counts["invalid"].sum())
+    if counts["invalid"].sum():
+        found = valid.filter(bad).select(score).limit(3).to_pandas()[score].tolist()
+        per_row = scale is None and {f"{score}_min", f"{score}_max"} <= set(t.columns)
+        first, last = scale or DEFAULT_SCALE
+        what = "on each row's declared scale" if per_row else f"{first}-{last}"
+        raise ValueError(f"column {score!r} must hold integers {what}; found {found}")
     counts["effective_n"] = kish_n(counts)
     share = counts["w_sat"] / counts["sum_w"]
     values = intervals.wilson(share * counts["effective_n"], counts["effective_n"], confidence)
@@ -236,3 +261,18 @@ def csat(
         ("satisfied",),
         suppress_below=suppress_below,
     )
+
+
+def _scale_bounds(
+    t: ir.Table, score: str, scale: tuple[int, int] | None
+) -> tuple[ir.Value, ir.Value]:
+    """Lowest and highest rating of each row: ``scale``, the row's own, else the default."""
+    if scale is not None:
+        return ibis.literal(int(scale[0])), ibis.literal(int(scale[1]))
+    names = set(t.columns)
+    low = ibis.literal(DEFAULT_SCALE[0])
+    high = ibis.literal(DEFAULT_SCALE[1])
+    if f"{score}_min" in names and f"{score}_max" in names:
+        low = t[f"{score}_min"].cast("int64").fill_null(DEFAULT_SCALE[0])
+        high = t[f"{score}_max"].cast("int64").fill_null(DEFAULT_SCALE[1])
+    return low, high

@@ -43,6 +43,11 @@ CANONICAL_SPEND = ("customer_id", "month", "amount", "currency")
 CANONICAL_INTERACTIONS = (
     "interaction_id", "customer_id", "agent_id", "team", "occurred_at", "csat", "complaint",
 )  # fmt: skip
+CANONICAL_CUSTOMERS = (
+    "customer_id", "segment", "country", "industry", "first_purchase_date", "churn_date",
+    "churned",
+)  # fmt: skip
+CANONICAL_AGENTS = ("agent_id", "team", "month", "asat", "n")
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class RawTable:
     delimiter: str | None = None
     questions: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
+    #: Time zone per column, where the file states one (Qualtrics' ImportId row).
+    timezones: dict[str, str] = field(default_factory=dict)
 
     def row_number(self, index: int) -> int:
         """The row as the user counts it (header rows included, first row is 1)."""
@@ -105,12 +112,22 @@ class RawTable:
 
     @property
     def kind(self) -> str:
-        """What the file holds: ``responses``, ``spend`` or ``interactions``."""
+        """What the file holds, from its columns.
+
+        ``spend``, ``interactions``, ``agent_satisfaction``, ``customers`` or (any other
+        file) ``responses``.
+        """
         cols = set(self.frame.columns)
-        if set(CANONICAL_SPEND) <= cols and "response_id" not in cols:
+        if {"response_id", "responded_at"} & cols:
+            return "responses"
+        if set(CANONICAL_SPEND[:3]) <= cols:
             return "spend"
         if {"interaction_id", "customer_id", "occurred_at"} <= cols:
             return "interactions"
+        if {"agent_id", "month", "asat"} <= cols:
+            return "agent_satisfaction"
+        if "customer_id" in cols and cols <= set(CANONICAL_CUSTOMERS) and len(cols) > 1:
+            return "customers"
         return "responses"
 
 
@@ -428,7 +445,9 @@ def _recognise(
     rows = [[str(c) for c in records.iloc[i]] for i in range(min(3, len(records)))]
     head = [str(c).strip() for c in rows[0]]
     if fmt in ("auto", "qualtrics") and len(rows) >= 3 and _is_qualtrics_import_row(rows[2]):
-        return _table(path, records, 3, head, rows[1], "qualtrics", encoding, delimiter)
+        table = _table(path, records, 3, head, rows[1], "qualtrics", encoding, delimiter)
+        table.timezones = _qualtrics_timezones(list(table.frame.columns), rows[2])
+        return table
     if fmt in ("auto", "qualtrics") and head and head[0] == "V1" and len(rows) >= 2:
         # legacy Qualtrics: V1..Vn ids, question row, a trailing comma on every line
         if head[-1] == "":
@@ -451,6 +470,25 @@ def _recognise(
         frame.columns = keys
         return RawTable(path, frame, 2, "surveymonkey", encoding, delimiter, questions)
     return _table(path, records, 1, head, head, "csv", encoding, delimiter)
+
+
+def _qualtrics_timezones(keys: list[str], cells: list[str]) -> dict[str, str]:
+    """The ``timeZone`` each ImportId cell states (``{"ImportId":"endDate","timeZone":...}``)."""
+    import ast
+    import json
+
+    zones = {}
+    for key, cell in zip(keys, cells, strict=False):
+        try:
+            info = json.loads(cell)
+        except ValueError:
+            try:
+                info = ast.literal_eval(cell)
+            except (ValueError, SyntaxError):
+                continue
+        if isinstance(info, dict) and info.get("timeZone"):
+            zones[key] = str(info["timeZone"])
+    return zones
 
 
 def _table(path, records, header_rows, keys, questions, fmt, encoding, delimiter) -> RawTable:
