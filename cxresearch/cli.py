@@ -67,12 +67,12 @@ def demo_data(
 ) -> None:
     """Write a demo survey database generated from a documented ground truth."""
     from cxresearch.data import db as dbmod
-    from cxresearch.data import demo
+    from cxresearch.data import demo, guard
 
     try:
         t0 = time.perf_counter()
         if not force:
-            demo.check_replaceable(db)
+            guard.check_replaceable(db)
         tables = demo.generate(responses, seed)
         url = dbmod.write_tables(db, tables)
     except ValueError as exc:

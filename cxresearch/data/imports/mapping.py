@@ -59,6 +59,19 @@ class Mapping:
         return [c for c in raw.frame.columns if c not in used]
 
 
+#: Answers to "have you recommended us in the last 12 months?" in en/sv/da/fi/nl.
+RECOMMENDED_WORDS: dict[str, str] = {
+    **dict.fromkeys(["yes", "y", "ja", "kyllä", "true", "1"], "yes"),
+    **dict.fromkeys(["no", "n", "nej", "ei", "nee", "false", "0"], "no"),
+    **dict.fromkeys(
+        ["unknown", "don't know", "do not know", "i don't know", "i don't remember",
+         "i do not remember", "vet ej", "vet inte", "ved ikke", "en tiedä", "en muista",
+         "weet niet", "weet ik niet"],
+        "unknown",
+    ),
+}  # fmt: skip
+
+
 def identity(raw: RawTable) -> Mapping:
     """The mapping of a file whose columns already carry canonical names.
 
@@ -248,7 +261,6 @@ def suggest(raw: RawTable) -> dict[str, Any]:
 
 
 def _guess_answer(answer: str) -> str:
-    from cxresearch.data.imports.convert import RECOMMENDED_WORDS
 
     return RECOMMENDED_WORDS.get(answer.strip().lower(), "unknown")
 
