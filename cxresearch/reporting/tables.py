@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import html
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -282,7 +283,7 @@ class Table:
         return pd.DataFrame({c.label: c.cells for c in self.ordered()})
 
     def to_html(self, caption: str = "") -> str:
-        """Escaped HTML: a scrolling region around a table with a caption and header cells.
+        """Escaped HTML: a caption, then a scrolling region around a table with header cells.
 
         Label columns are left-aligned row headers, numbers right-aligned in tabular
         figures; the note ``n = ...`` follows the caption.
@@ -302,12 +303,26 @@ class Table:
                     cells.append(f'<td class="cx-{col.kind}">{text}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         notes = "".join(f' <span class="cx-count">({html.escape(n)})</span>' for n in self.notes)
-        cap = f"<caption>{html.escape(caption)}{notes}</caption>" if caption or notes else ""
-        region = f' aria-label="{html.escape(caption)}"' if caption else ""
+        ident = (
+            "cx-t-"
+            + hashlib.sha1(
+                "\x1f".join([caption, *(c.label for c in columns), *columns[0].cells[:3]]).encode()
+            ).hexdigest()[:10]
+            if columns
+            else "cx-t"
+        )
+        cap = (
+            f'<figcaption id="{ident}">{html.escape(caption)}{notes}</figcaption>'
+            if caption or notes
+            else ""
+        )
+        named = f' aria-labelledby="{ident}"' if cap else ""
+        # the caption stays outside the scrolling region, so it wraps to the screen
         return (
-            f'<div class="cx-scroll" role="region" tabindex="0"{region}>'
-            f'<table class="cx-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f'<figure class="cx-table-figure">{cap}'
+            f'<div class="cx-scroll" role="region" tabindex="0"{named}>'
+            f'<table class="cx-table"{named}><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div></figure>"
         )
 
 

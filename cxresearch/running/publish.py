@@ -6,6 +6,7 @@ each run; nothing here runs inside a notebook kernel.
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import os
@@ -141,26 +142,28 @@ def describe_filters(
     scope = str(context.get("scope") or language.tr("all customers"))
     start, end = context.get("period_start"), context.get("period_end")
     period = language.span(start, end) if start and end else language.tr("whole period")
-    weights = str(parameters.get("weights") or "") or language.tr("none")
+    weights = parameters.get("weights")
+    if isinstance(weights, str):  # parameters as source text: '""', "'weight'"
+        try:
+            weights = ast.literal_eval(weights)
+        except (ValueError, SyntaxError):
+            pass
+    weights = str(weights or "") or language.tr("none")
     text = language.tr(
         "{scope}, {period}, weights: {weights}", scope=scope, period=period, weights=weights
     )
     return text[:1].upper() + text[1:]
 
 
-_DATABASES = (
-    (re.compile(r"DuckDB file (?P<name>.+)"), "DuckDB file {name}"),
-    (re.compile(r"Spark tables in (?P<name>.+)"), "Spark tables in {name}"),
-    (re.compile(r"(?P<engine>\S+) database (?P<name>.+)"), "{engine} database {name}"),
-)
-
-
 def database_text(public_name: str, language: i18n.Language) -> str:
     """The database's public name (:func:`cxresearch.data.credentials.public_name`), translated."""
-    for pattern, message in _DATABASES:
-        found = pattern.fullmatch(public_name)
-        if found:
-            return language.tr(message, **found.groupdict())
+    t = language
+    if found := re.fullmatch(r"DuckDB file (.+)", public_name):
+        return t.tr("DuckDB file {name}", name=found.group(1))
+    if found := re.fullmatch(r"Spark tables in (.+)", public_name):
+        return t.tr("Spark tables in {name}", name=found.group(1))
+    if found := re.fullmatch(r"(\S+) database (.+)", public_name):
+        return t.tr("{engine} database {name}", engine=found.group(1), name=found.group(2))
     return public_name
 
 
@@ -350,8 +353,8 @@ def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
 
 
 _RUNNING = (
-    '<div style="font-size:8px;width:100%;padding:0 12mm;box-sizing:border-box;color:#555;display:flex;'
-    'justify-content:{justify};font-family:system-ui,sans-serif">{content}</div>'
+    '<div style="font-size:8px;width:100%;padding:0 12mm;box-sizing:border-box;color:#555;'
+    'display:flex;justify-content:{justify};font-family:system-ui,sans-serif">{content}</div>'
 )
 
 
