@@ -48,15 +48,21 @@ Kind = Literal["label", "number", "text"]
 #: of displayed cells so a comment cannot reorder the text around it.
 _BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
-#: Letters that sort after z in each language's alphabet (in this order).
-_AFTER_Z = {"sv": "åäö", "fi": "åäö", "da": "æøå"}
+#: Letters each alphabet puts after z, in order; a letter in the same place shares it
+#: (CLDR: Swedish and Finnish sort æ as ä and ø as ö, Danish ä as æ and ö as ø).
+_AFTER_Z = {
+    "sv": ("å", "äæ", "öø"),
+    "fi": ("å", "äæ", "öø"),
+    "da": ("æä", "øö", "å"),
+}
 
 
 def collation_key(text: str, language: str) -> str:
     """A sort key that orders ``text`` as a reader of ``language`` expects.
 
     Accents are ignored (``é`` sorts as ``e``) except for the letters a language puts
-    after *z*: ``å ä ö`` in Swedish and Finnish, ``æ ø å`` in Danish.
+    after *z*: ``å ä ö`` in Swedish and Finnish, ``æ ø å`` in Danish. An approximation of
+    the CLDR collation for the report languages, without ICU.
 
     Examples
     --------
@@ -65,11 +71,11 @@ def collation_key(text: str, language: str) -> str:
     >>> sorted(["Österreich", "Duitsland", "Zweden"], key=lambda s: collation_key(s, "nl"))
     ['Duitsland', 'Österreich', 'Zweden']
     """
-    after = _AFTER_Z.get(language, "")
+    after = {c: chr(0x7B + i) for i, group in enumerate(_AFTER_Z.get(language, ())) for c in group}
     out = []
     for char in str(text).casefold():
-        if char in after:
-            out.append(chr(0x7B + after.index(char)))  # "{", "|", "}" follow "z"
+        if char in after:  # "{", "|", "}" follow "z"
+            out.append(after[char])
             continue
         base = unicodedata.normalize("NFKD", char)
         out.append("".join(c for c in base if not unicodedata.combining(c)))

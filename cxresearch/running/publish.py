@@ -19,6 +19,7 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets.config import Config
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
@@ -184,6 +185,8 @@ def render(
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         language_code=language,
+        # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
+        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
     )
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
