@@ -150,7 +150,7 @@ def _card(rec: Mapping[str, Any], reports_dir: Path) -> str:
     )
     error = f"<pre>{html.escape(str(rec.get('error') or ''))}</pre>" if status == "failed" else ""
     search = " ".join(
-        [title, str(rec.get("notebook")), str(rec.get("name")), period, audience, status]
+        [title, str(rec.get("html")), str(rec.get("notebook")), period, audience, status]
     )
     return (
         f'<article class="cx-card" data-search="{html.escape(search.lower())}">'
