@@ -163,7 +163,7 @@ def test_index_in_chromium(browser, rendered):
     index = rendered["recommend_intent"].html.parent.parent / "index.html"
     page, errors, requests = _open(browser, index)
     assert errors == [] and requests == [index.as_uri()]
-    link = page.locator("a", has_text="recommend_intent / default")
+    link = page.locator('a[href="recommend_intent/default.html"]')
     link.click()
     page.wait_for_load_state("load")
     assert page.url.endswith("recommend_intent/default.html")

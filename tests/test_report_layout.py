@@ -119,9 +119,7 @@ def test_pdf_keeps_headings_with_what_follows_and_has_running_titles(rendered, t
         # the running header (title, period) and footer (date, page of pages)
         assert any(title in ln for ln in lines), (number, lines[:3])
         assert any(re.search(rf"\b{number} / {len(pages)}$", ln) for ln in lines), lines[-3:]
-        body = [
-            ln for ln in lines if title not in ln and not re.search(r"\d+ / \d+$", ln)
-        ]
+        body = [ln for ln in lines if title not in ln and not re.search(r"\d+ / \d+$", ln)]
         if number < len(pages):  # the last body line of a page is never a heading
             assert body[-1] not in headings, (number, body[-3:])
 
@@ -191,7 +189,9 @@ def test_portal_links_a_pdf_printed_from_the_current_render(tmp_path):
     assert 'href="nps_overview/Q1%20%232.pdf">PDF</a>' in text
 
 
-def test_runner_links_reports_from_folders_and_names_that_need_encoding(browser, tmp_path, small_url):
+def test_runner_links_reports_from_folders_and_names_that_need_encoding(
+    browser, tmp_path, small_url
+):
     params = tmp_path / "Q1 #2.yaml"
     params.write_text("fail: false\n", encoding="utf-8")
     out = tmp_path / "reports" / "javascript:alert(32);a=1"

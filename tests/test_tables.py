@@ -155,8 +155,9 @@ def test_rendered_footer_has_words_first_and_technical_record_collapsed():
     code = nbformat.v4.new_code_cell("x")
     code.outputs = [nbformat.v4.new_output("display_data", data={CONTEXT_MIME: context})]
     nb.cells.insert(0, code)
-    provenance = {"notebook": "nps_overview", "name": "sverige", "database": "DuckDB file cx.duckdb",
-                  "parameters": {"weights": '""', "segment": "['B2B']"}, "fingerprint": "abc",
+    provenance = {"notebook": "nps_overview", "name": "sverige",
+                  "database": "DuckDB file cx.duckdb", "fingerprint": "abc",
+                  "parameters": {"weights": '""', "segment": "['B2B']"},
                   "version": "0.1.0", "started_at": "2026-12-05T10:00:00+00:00",
                   "duration": "3 s"}  # fmt: skip
     page, summary = publish.render(nb, provenance=provenance, language="sv")

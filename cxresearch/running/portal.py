@@ -163,6 +163,17 @@ def _card(rec: Mapping[str, Any], reports_dir: Path) -> str:
     )
 
 
+def _group_heading(notebook: str, records: list[Mapping[str, Any]]) -> str:
+    """The English title of the notebook's reports, else its file name in words."""
+    for rec in records:
+        summary = rec.get("summary") or {}
+        if (rec.get("parameters") or {}).get("language", "en") == "en" and summary.get("title"):
+            return str(summary["title"])
+    words = notebook.split("_")
+    text = " ".join(w.upper() if w in ("nps", "csat") else w for w in words)
+    return text[:1].upper() + text[1:]
+
+
 def index_page(reports_dir: Path, records: Iterable[Mapping[str, Any]]) -> str:
     """The portal page for ``records`` (run records under ``reports_dir``), grouped by notebook.
 
@@ -175,8 +186,9 @@ def index_page(reports_dir: Path, records: Iterable[Mapping[str, Any]]) -> str:
     ordered = sorted(records, key=lambda r: (str(r.get("notebook")), str(r.get("name"))))
     groups = []
     for notebook, recs in groupby(ordered, key=lambda r: str(r.get("notebook"))):
+        recs = list(recs)
         cards = [_card(r, reports_dir) for r in recs]
-        heading = notebook.replace("_", " ").capitalize()
+        heading = _group_heading(notebook, recs)
         groups.append(
             f'<section class="cx-group"><h2>{html.escape(heading)} '
             f"<small>({len(cards)})</small></h2>"
