@@ -13,7 +13,7 @@ import pytest
 
 from cxresearch.config import CONTEXT_MIME
 from cxresearch.reporting import i18n, report, tables
-from cxresearch.running import publish
+from cxresearch.running import publish, wording
 
 SV, EN = i18n.Language("sv"), i18n.Language("en")
 
@@ -130,13 +130,13 @@ def test_footer_states_filters_in_words(language, weights, expected):
     t = i18n.Language(language)
     context = {"scope": t.tr("all customers"), "period_start": "2026-08-01",
                "period_end": "2026-10-31"}  # fmt: skip
-    text = publish.describe_filters(context, {"weights": weights}, t)
+    text = wording.describe_filters(context, {"weights": weights}, t)
     assert text.replace("\u2009", " ") == expected
 
 
 def test_footer_names_the_database_in_the_report_language():
-    assert publish.database_text("DuckDB file cx.duckdb", SV) == "DuckDB-fil cx.duckdb"
-    assert publish.database_text("PostgreSQL database 'cx'", i18n.Language("fi")) == (
+    assert wording.database_text("DuckDB file cx.duckdb", SV) == "DuckDB-fil cx.duckdb"
+    assert wording.database_text("PostgreSQL database 'cx'", i18n.Language("fi")) == (
         "PostgreSQL-tietokanta 'cx'"
     )
 

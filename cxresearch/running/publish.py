@@ -6,7 +6,6 @@ each run; nothing here runs inside a notebook kernel.
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
@@ -25,7 +24,7 @@ from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
 from cxresearch.errors import ReportError
 from cxresearch.reporting import i18n
-from cxresearch.running import portal
+from cxresearch.running import portal, wording
 
 TEMPLATES_DIR = Path(i18n.__file__).parent / "templates"
 #: Cell tags whose cells never reach the HTML.
@@ -125,49 +124,6 @@ def _frame_texts(language: i18n.Language) -> dict[str, str]:
     }
 
 
-def describe_filters(
-    context: Mapping[str, Any], parameters: Mapping[str, Any], language: i18n.Language
-) -> str:
-    """The filters of a report in words: ``All customers, Aug – Oct 2026, weights: none``.
-
-    Parameters
-    ----------
-    context
-        The report context from :func:`cxresearch.reporting.report.setup` (``scope``,
-        ``period_start``, ``period_end``).
-    parameters
-        The report's parameters (``weights``).
-    language
-        The report language.
-    """
-    scope = str(context.get("scope") or language.tr("all customers"))
-    start, end = context.get("period_start"), context.get("period_end")
-    period = language.span(start, end) if start and end else language.tr("whole period")
-    weights = parameters.get("weights")
-    if isinstance(weights, str):  # parameters as source text: '""', "'weight'"
-        try:
-            weights = ast.literal_eval(weights)
-        except (ValueError, SyntaxError):
-            pass
-    weights = str(weights or "") or language.tr("none")
-    text = language.tr(
-        "{scope}, {period}, weights: {weights}", scope=scope, period=period, weights=weights
-    )
-    return text[:1].upper() + text[1:]
-
-
-def database_text(public_name: str, language: i18n.Language) -> str:
-    """The database's public name (:func:`cxresearch.data.credentials.public_name`), translated."""
-    t = language
-    if found := re.fullmatch(r"DuckDB file (.+)", public_name):
-        return t.tr("DuckDB file {name}", name=found.group(1))
-    if found := re.fullmatch(r"Spark tables in (.+)", public_name):
-        return t.tr("Spark tables in {name}", name=found.group(1))
-    if found := re.fullmatch(r"(\S+) database (.+)", public_name):
-        return t.tr("{engine} database {name}", engine=found.group(1), name=found.group(2))
-    return public_name
-
-
 def render(
     nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
 ) -> tuple[str, dict[str, Any]]:
@@ -195,7 +151,7 @@ def render(
     exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
     cx = dict(provenance)
     cx["text"] = _frame_texts(lang_)
-    cx["database"] = database_text(str(provenance.get("database", "")), lang_)
+    cx["database"] = wording.database_text(str(provenance.get("database", "")), lang_)
     resources = {"cx": cx, "metadata": {"name": str(provenance.get("notebook", "report"))}}
     # the footer's filters need the context the notebook's setup displayed: read it first
     context = next(
@@ -207,7 +163,7 @@ def render(
         ),
         {},
     )
-    cx["filters"] = describe_filters(context, provenance.get("parameters", {}), lang_)
+    cx["filters"] = wording.describe_filters(context, provenance.get("parameters", {}), lang_)
     body, resources = exporter.from_notebook_node(nb, resources=resources)
     found = resources["cx"]
     summary = {
