@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,12 @@ def _open(browser, path: Path, width: int):
     return page, errors, requests, dialogs
 
 
-#: Right edge of each table's first three columns, with its scrolling region at the start.
+#: Right edge of each table's first three columns and of its key columns (labels, value,
+#: interval), with its scrolling region at the start.
 _FIRST_COLUMNS = """
 () => [...document.querySelectorAll("table.cx-table")].map(t => {
   const region = t.closest(".cx-scroll"); if (region) region.scrollLeft = 0;
-  return [...t.rows].map(r => [...r.cells].slice(0, 3)
+  return [...t.rows].map(r => [...r.cells].filter((c, i) => i < 3 || c.matches(".cx-key"))
     .map(c => c.getBoundingClientRect().right));
 })
 """
@@ -70,7 +72,8 @@ def test_report_reads_on_phone_and_desktop(browser, rendered, name, width):
     # the page body never scrolls sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.evaluate("document.body.scrollWidth") <= width
-    # every table's first three columns (label, value, interval) show without scrolling
+    # every table's first three columns and its key columns (label, value, interval) show
+    # without scrolling
     tables = page.evaluate(_FIRST_COLUMNS)
     assert tables, "the report shows at least one table"
     for rows in tables:
@@ -108,7 +111,8 @@ def _headings(html: str) -> list[str]:
 def test_pdf_keeps_headings_with_what_follows_and_has_running_titles(rendered, tmp_path):
     html = tmp_path / "nps_overview.html"
     shutil.copy(rendered["nps_overview"].html, html)
-    pdf = publish.print_pdf(html)
+    with ThreadPoolExecutor(1) as pool:  # outside the browser fixture's event loop
+        pdf = pool.submit(publish.print_pdf, html).result()
     source = html.read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", source).group(1)
     headings = _headings(source)

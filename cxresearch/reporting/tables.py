@@ -295,18 +295,31 @@ class Table:
         figures; the note ``n = ...`` follows the caption.
         """
         columns = self.ordered()
+        kinds = [f"cx-{c.kind} cx-key" if c.key or c.kind == "label" else f"cx-{c.kind}"
+                 for c in columns]  # fmt: skip
         head = "".join(
-            f'<th scope="col" class="cx-{c.kind}">{html.escape(c.label)}</th>' for c in columns
+            f'<th scope="col" class="{kind}">{html.escape(c.label)}</th>'
+            for c, kind in zip(columns, kinds, strict=True)
         )
+        # with more than one label column, a group's name shows on its first row only
+        nested = sum(c.kind == "label" for c in columns) > 1
         rows = []
         for i in range(len(self.data)):
             cells = []
             for j, col in enumerate(columns):
                 text = html.escape(col.cells[i].translate(_BIDI))
+                kind = kinds[j]
+                if (
+                    nested
+                    and j < self.groups
+                    and i
+                    and all(columns[k].cells[i] == columns[k].cells[i - 1] for k in range(j + 1))
+                ):
+                    text, kind = f'<span class="cx-repeat">{text}</span>', kind + " cx-same"
                 if j == 0 and col.kind == "label":
-                    cells.append(f'<th scope="row" class="cx-label">{text}</th>')
+                    cells.append(f'<th scope="row" class="{kind}">{text}</th>')
                 else:
-                    cells.append(f'<td class="cx-{col.kind}">{text}</td>')
+                    cells.append(f'<td class="{kind}">{text}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         notes = "".join(f' <span class="cx-count">({html.escape(n)})</span>' for n in self.notes)
         ident = (
