@@ -291,7 +291,12 @@ def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
                 )
                 page.goto(html_path.as_uri(), wait_until="load")
                 page.emulate_media(media="print")
-                header, footer = running_titles(page.content())
+                meta = "name => document.querySelector(`meta[name='${name}']`)?.content || ''"
+                header, footer = running_titles(
+                    page.title(),
+                    page.evaluate(meta, "cx:period"),
+                    page.evaluate(meta, "cx:created"),
+                )
                 page.pdf(
                     path=tmp,
                     format="A4",
@@ -317,20 +322,12 @@ _RUNNING = (
 )
 
 
-def _meta(page: str, name: str) -> str:
-    found = re.search(rf'<meta name="{re.escape(name)}" content="([^"]*)"', page)
-    return html.unescape(found.group(1)) if found else ""
-
-
-def running_titles(page: str) -> tuple[str, str]:
+def running_titles(title: str, period: str, created: str) -> tuple[str, str]:
     """Chromium header and footer templates for a report's printed pages.
 
-    The header repeats the report's title and period; the footer gives the page number of
-    the total and the date the report was made. Texts are escaped.
+    The header repeats the report's title and period; the footer gives the date the report
+    was made and the page number of the total. Texts are escaped.
     """
-    found = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
-    title = html.unescape(found.group(1).strip()) if found else ""
-    period = _meta(page, "cx:period")
     header = _RUNNING.format(
         justify="space-between",
         content=f"<span>{html.escape(title)}</span><span>{html.escape(period)}</span>",
@@ -338,7 +335,7 @@ def running_titles(page: str) -> tuple[str, str]:
     footer = _RUNNING.format(
         justify="space-between",
         content=(
-            f"<span>{html.escape(_meta(page, 'cx:created'))}</span>"
+            f"<span>{html.escape(created)}</span>"
             '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span>'
         ),
     )
