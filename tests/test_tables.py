@@ -96,7 +96,7 @@ def test_html_escapes_aligns_and_neutralises_bidi_controls():
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "\u202e" not in page and "abc dcba" in page
     assert data["comment"][1] == "abc \u202edcba"  # the data keep it
-    assert '<th scope="row" class="cx-label">' in page
+    assert '<th scope="row" class="cx-label cx-key">' in page
     assert '<td class="cx-number">10</td>' in page
     assert re.search(r'<figcaption id="(cx-t-\w+)">Quotes &amp; more</figcaption>', page)
     ident = re.search(r'figcaption id="([^"]+)"', page).group(1)
@@ -187,3 +187,22 @@ def test_collation_key_puts_nordic_letters_after_z():
     sv = sorted(words, key=lambda w: tables.collation_key(w, "sv"))
     # Swedish: å before ä, and æ sorts as ä (CLDR sv collation)
     assert sv == ["Odense", "Zürich", "Åbo", "Århus", "Ängelholm", "Ærø", "Øresund"]
+
+
+def test_nested_groups_name_each_group_once_on_screen():
+    data = pd.DataFrame({
+        "segment": ["B2B", "B2B", "B2C"], "theme": ["price", "delivery", "price"],
+        "difference": [0.2, 0.1, 0.3],
+    })  # fmt: skip
+    page = (
+        report.table(data, {"segment": "Segment"}, language=EN)
+        .fmt_label("theme", "Theme")
+        .fmt_number("difference", "Difference", scale=100, key=True)
+        .to_html()
+    )
+    rows = re.findall(r"<tr>(.*?)</tr>", page)[1:]
+    assert 'class="cx-label cx-key">B2B</th>' in rows[0]
+    # the second B2B row keeps the name for screen readers, hidden on screen
+    assert '<span class="cx-repeat">B2B</span>' in rows[1] and "cx-same" in rows[1]
+    assert "cx-repeat" not in rows[2] and ">B2C</th>" in rows[2]
+    assert "cx-repeat" not in "".join(re.findall(r"<td[^>]*>.*?</td>", rows[1]))
