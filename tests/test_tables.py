@@ -206,3 +206,12 @@ def test_nested_groups_name_each_group_once_on_screen():
     assert '<span class="cx-repeat">B2B</span>' in rows[1] and "cx-same" in rows[1]
     assert "cx-repeat" not in rows[2] and ">B2C</th>" in rows[2]
     assert "cx-repeat" not in "".join(re.findall(r"<td[^>]*>.*?</td>", rows[1]))
+
+
+def test_note_column_only_when_a_row_needs_one():
+    data = _metric(["SE", "DK", "FI"]).assign(suppressed=False, unreliable=[False, True, False])
+    frame = report.table(data, {"country": "Country"}, language=EN).fmt_estimate().to_frame()
+    assert frame["Note"].tolist() == ["small group or wide interval: read with care", "", ""]
+    fine = data.assign(unreliable=False)
+    frame = report.table(fine, {"country": "Country"}, language=EN).fmt_estimate().to_frame()
+    assert "Note" not in frame.columns

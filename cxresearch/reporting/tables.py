@@ -220,7 +220,7 @@ class Table:
         return self._add(label, cells)
 
     def fmt_notes(self) -> Table:
-        """A *Note* column for suppressed and unreliable rows, when the table has them."""
+        """A *Note* column for suppressed and unreliable rows, when there are any."""
         if "suppressed" not in self.data and "unreliable" not in self.data:
             return self
         t = self.language
@@ -232,6 +232,8 @@ class Table:
                 notes.append(t.tr("small group or wide interval: read with care"))
             else:
                 notes.append("")
+        if not any(notes):  # every row reads as it is: no empty column
+            return self
         return self._add(t.tr("Note"), notes, "text")
 
     def fmt_estimate(self, label: str = "", *, scale: float = 100, decimals: int = 1) -> Table:
