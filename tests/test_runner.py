@@ -193,4 +193,4 @@ def test_nps_overview_headline_and_significance(rendered, small_url):
     since = i18n.use("en").period(*previous)
     text = _text(rendered["nps_overview"].html.read_text(encoding="utf-8"))
     assert report.change_text("NPS", now, change, since=since) in text
-    assert "(p adjusted: holm)" in text
+    assert "(p adjusted: Holm's method)" in text  # the method named in words, not its code

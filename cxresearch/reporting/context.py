@@ -102,6 +102,9 @@ def setup(
         "period": language_.period(*period) if period else language_.tr("whole period"),
         "scope": ", ".join(scope) if scope else language_.tr("all customers"),
         "date": language_.date(dt.date.today()),
+        # the index and the footer say the period in their own words
+        "period_start": str(period[0]) if period else None,
+        "period_end": str(period[1]) if period else None,
     }
     # JupyterLab shows the empty text/plain; the renderer reads the context and drops it
     display({CONTEXT_MIME: context, "text/plain": ""}, raw=True)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_interval
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po, write_po
@@ -78,6 +78,9 @@ LABELS = {
     "yes": "yes",
     "no": "no",
     "unknown": "don't know",
+    "holm": "Holm's method",
+    "bh": "Benjamini-Hochberg method",
+    "none": "no adjustment",
 }
 
 
@@ -264,6 +267,22 @@ class Language:
     def period(self, start, end) -> str:
         """A date range (``1 jan. 2026 – 31 mars 2026``)."""
         return self.tr("{start} to {end}", start=self.date(start), end=self.date(end))
+
+    def span(self, start, end) -> str:
+        r"""A period in few words: ``Aug – Oct 2026`` for whole months, else with days.
+
+        Examples
+        --------
+        >>> Language("sv").span("2026-08-01", "2026-10-31")
+        'aug.–okt. 2026'
+        >>> Language("en").span("2026-08-03", "2026-10-30")
+        'Aug 3\u2009–\u2009Oct 30, 2026'
+        """
+        first, last = pd.Timestamp(start), pd.Timestamp(end)
+        whole = first.day == 1 and last.is_month_end
+        return format_interval(
+            first.date(), last.date(), "yMMM" if whole else "yMMMd", locale=self.locale
+        )
 
     def country(self, code) -> str:
         """A country's name from its ISO code, in this language."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,10 +17,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
-from cxresearch.reporting import i18n
+from cxresearch.reporting import i18n, tables
 from cxresearch.reporting.context import Context as Context  # re-exported for notebooks
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
+from cxresearch.reporting.tables import Table as Table  # the table formatter
+from cxresearch.reporting.tables import table as table
 from cxresearch.stats import comments
 
 
@@ -257,108 +258,18 @@ def change_text(
     return f"{text}: {verdict}."
 
 
-def _group_columns(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    t = lang()
-    return pd.DataFrame(
-        {head: [t.value(col, v) for v in table[col]] for col, head in labels.items()}
-    )
+def show_table(table: Table | pd.DataFrame, caption: str = "") -> None:
+    """Display a table in the report's style, with its caption; cells are escaped.
 
-
-def change_table(
-    changes: pd.DataFrame, labels: Mapping[str, str], *, scale: float = 100, decimals: int = 1
-) -> pd.DataFrame:
-    """Format the output of :func:`cxresearch.stats.compare.difference` for display."""
-    t = lang()
-    out = _group_columns(changes, labels)
-    out[t.tr("Now")] = [fmt_number(v * scale, decimals) for v in changes["estimate_a"]]
-    out[t.tr("Before")] = [fmt_number(v * scale, decimals) for v in changes["estimate_b"]]
-    out[t.tr("Change")] = [t.signed(v * scale, decimals) for v in changes["difference"]]
-    out[t.tr("{ci} of change", ci=ci_label())] = interval_text(
-        changes, scale=scale, decimals=decimals
-    )
-    out[t.tr("n now / before")] = [
-        f"{fmt_number(a)} / {fmt_number(b)}"
-        for a, b in zip(changes["n_a"], changes["n_b"], strict=True)
-    ]
-    out[t.tr("p (adjusted)")] = [fmt_p(p) for p in changes["p_adjusted"]]
-    out[t.tr("Significant")] = [t.tr("yes") if s else "" for s in changes["significant"]]
-    return out
-
-
-def _notes(table: pd.DataFrame) -> list[str]:
-    t = lang()
-    notes = []
-    for _, row in table.iterrows():
-        if row.get("suppressed", False):
-            notes.append(t.tr("too few respondents to show"))
-        elif row.get("unreliable", False):
-            notes.append(t.tr("small group or wide interval: read with care"))
-        else:
-            notes.append("")
-    return notes
-
-
-def metric_table(
-    table: pd.DataFrame,
-    labels: Mapping[str, str],
-    *,
-    scale: float = 100,
-    decimals: int = 1,
-    estimate_label: str = "",
-) -> pd.DataFrame:
-    """Format a metric table for display: labels, estimate, interval, n and a note.
-
-    Parameters
-    ----------
-    table
-        A metric table (``estimate, ci_low, ci_high, n`` and optionally ``suppressed``
-        and ``unreliable``).
-    labels
-        Group columns to show, mapped to their (translated) display headings. Countries,
-        touchpoints, NPS groups, months and dates are shown in the report's language.
-    scale, decimals
-        Display scale (100: percent or NPS points) and decimals.
-    estimate_label
-        Heading of the estimate column (default: *Estimate*).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Strings, one row per group, ready for :func:`show_table`.
+    ``table`` is a :class:`~cxresearch.reporting.tables.Table` from :func:`table` (or a
+    DataFrame of formatted strings). A by-group table with a single group is left out: a
+    one-row "NPS by country" in a one-country report says nothing the headline does not.
     """
-    t = lang()
-    out = _group_columns(table, labels)
-    conf = table["confidence"].iloc[0] if len(table) else 0.95
-    out[estimate_label or t.tr("Estimate")] = [
-        fmt_number(v * scale, decimals) for v in table["estimate"]
-    ]
-    out[ci_label(conf)] = interval_text(table, scale=scale, decimals=decimals)
-    out["n"] = [fmt_number(v) for v in table["n"]]
-    if "suppressed" in table or "unreliable" in table:
-        out[t.tr("Note")] = _notes(table)
-    return out
-
-
-def show_table(table: pd.DataFrame, caption: str = "") -> None:
-    """Display a table as escaped HTML with header cells, a caption and the report's style.
-
-    Text cells, headers and the caption are shown without Unicode bidirectional controls
-    (:func:`cxresearch.stats.comments.neutralise_bidi`), so a comment cannot reorder the table.
-    """
-    plain = comments.neutralise_bidi
-    table = table.map(lambda v: plain(v) if isinstance(v, str) else v)
-    table = table.rename(columns=lambda c: plain(c) if isinstance(c, str) else c)
-    caption = plain(caption)
-    body = table.to_html(index=False, escape=True, classes="cx-table", border=0)
-    body = body.replace("<th>", '<th scope="col">')
-    if caption:
-        body = re.sub(
-            r"(<table[^>]*>)",
-            lambda m: f"{m.group(1)}<caption>{html.escape(caption)}</caption>",
-            body,
-            count=1,
-        )
-    display(HTML(body))
+    if isinstance(table, pd.DataFrame):
+        table = tables.plain(table)
+    if table.single_group():
+        return
+    display(HTML(table.to_html(caption)))
 
 
 def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
@@ -386,111 +297,6 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
 def show_note(text: str) -> None:
     """Display a short note in small print (assumptions, caveats); text is escaped."""
     display(HTML(f'<p class="cx-note">{html.escape(comments.neutralise_bidi(text))}</p>'))
-
-
-def plain_table(table: pd.DataFrame, labels: Mapping[str, str], *, decimals: int = 2):
-    """Rename and format a small table of counts, means and coded values for display."""
-    t = lang()
-    out = pd.DataFrame(index=table.index)
-    for col, head in labels.items():
-        values = table[col]
-        if pd.api.types.is_integer_dtype(values):
-            out[head] = [fmt_number(v) for v in values]
-        elif pd.api.types.is_float_dtype(values):
-            out[head] = [fmt_number(v, decimals) for v in values]
-        else:
-            out[head] = [t.value(col, v) for v in values]
-    return out.reset_index(drop=True)
-
-
-def share_table(concentration: pd.DataFrame) -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.value.revenue_concentration` for display."""
-    t = lang()
-    return pd.DataFrame({
-        t.tr("Top customers by spend"): [t.percent(v) for v in concentration["customer_share"]],
-        t.tr("Customers"): [fmt_number(v) for v in concentration["customers"]],
-        t.tr("Share of revenue"): [t.percent(v) for v in concentration["revenue_share"]],
-    })  # fmt: skip
-
-
-def group_share_table(shares: pd.DataFrame, group: str, heading: str) -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.value.revenue_share_by_group` for display."""
-    t = lang()
-    return pd.DataFrame({
-        heading: [t.value(group, v) for v in shares[group]],
-        t.tr("Customers"): [fmt_number(v) for v in shares["customers"]],
-        t.tr("Share of customers"): [t.percent(v) for v in shares["customer_share"]],
-        t.tr("Share of revenue"): [t.percent(v) for v in shares["revenue_share"]],
-    })  # fmt: skip
-
-
-def risk_table(risk: pd.DataFrame, level: str = "satisfaction_level") -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.value.revenue_at_risk_observed` for display."""
-    t = lang()
-    return pd.DataFrame({
-        t.tr("Satisfaction level"): risk[level].astype(str),
-        t.tr("Customers"): [fmt_number(v) for v in risk["customers"]],
-        t.tr("Left (%)"): [fmt_number(v * 100, 1) for v in risk["churn_rate"]],
-        t.tr("Monthly revenue lost"): [fmt_number(v) for v in risk["estimate"]],
-        ci_label(): interval_text(risk),
-    })  # fmt: skip
-
-
-def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.drivers.key_drivers` for display."""
-    t = lang()
-    return pd.DataFrame({
-        t.tr("Attribute"): [t.label(a) for a in drivers["attribute"]],
-        t.tr("Relative weight"): [fmt_number(v, 3) for v in drivers["estimate"]],
-        ci_label(): interval_text(drivers, decimals=3),
-        t.tr("Share"): [t.percent(v) for v in drivers["share"]],
-        t.tr("Mean rating"): [fmt_number(v, 2) for v in drivers["performance"]],
-        t.tr("Evidence"): [t.tr(v) for v in drivers["evidence"]],
-        "n": [fmt_number(v) for v in drivers["n"]],
-    })  # fmt: skip
-
-
-def silent_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.service.silent_dissatisfaction` for display."""
-    t = lang()
-    out = _group_columns(table, labels)
-    out[t.tr("Silent per complaint")] = [fmt_number(v) for v in table["estimate"]]
-    out[ci_label()] = interval_text(table)
-    out[t.tr("Unhappy contacts (n)")] = [fmt_number(v) for v in table["n"]]
-    out[t.tr("Complaints")] = [fmt_number(v) for v in table["complaints"]]
-    if "suppressed" in table or "unreliable" in table:
-        out[t.tr("Note")] = _notes(table)
-    return out
-
-
-def correlation_table(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    """Format correlations (``estimate, ci_low, ci_high, n, p_value``) for display."""
-    out = _group_columns(table, labels)
-    out["r"] = [fmt_number(v, 2) for v in table["estimate"]]
-    out[ci_label()] = interval_text(table, decimals=2)
-    out["n"] = [fmt_number(v) for v in table["n"]]
-    out["p"] = [fmt_p(p) for p in table["p_value"]]
-    if "suppressed" in table or "unreliable" in table:
-        out[lang().tr("Note")] = _notes(table)
-    return out
-
-
-def theme_table(found: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Format :func:`cxresearch.stats.comments.detractor_themes` for display."""
-    t = lang()
-    out = _group_columns(found, labels or {})
-    out[t.tr("Theme")] = [t.label(v) for v in found["theme"]]
-    out[t.tr("Detractors (%)")] = [fmt_number(v * 100, 1) for v in found["share_detractors"]]
-    out[t.tr("Promoters (%)")] = [fmt_number(v * 100, 1) for v in found["share_promoters"]]
-    out[t.tr("Difference")] = [t.signed(v * 100, 1) for v in found["difference"]]
-    out[ci_label()] = interval_text(found, scale=100, decimals=1)
-    out[t.tr("n (det. / prom.)")] = [
-        f"{fmt_number(a)} / {fmt_number(b)}"
-        for a, b in zip(found["n_detractors"], found["n_promoters"], strict=True)
-    ]
-    out[t.tr("p (adjusted)")] = [fmt_p(p) for p in found["p_adjusted"]]
-    out[t.tr("Over-represented")] = [t.tr("yes") if v else "" for v in found["over_represented"]]
-    return out
 
 
 def show_headline(text: str) -> None:

@@ -177,7 +177,7 @@ def execute(
         "duration": f"{seconds:.1f} s",
     }
     try:
-        page = publish.render_html(executed, provenance=provenance, language=run.language)
+        page, summary = publish.render(executed, provenance=provenance, language=run.language)
     except Exception as exc:
         tmp_nb.replace(failed_path)
         message = f"{label} ran but did not render: {exc}"
@@ -191,6 +191,7 @@ def execute(
         publish.print_pdf(html_path, pdf_path)
     else:  # a PDF of an earlier render no longer matches the report
         pdf_path.unlink(missing_ok=True)
+    record["summary"] = summary  # what the index shows: title, period, findings
     _record(out, name, record, "ok", t0, html=html_path, update_index=update_index)
     return RunResult(path.stem, name, html_path, nb_path, seconds, pdf_path if run.pdf else None)
 
@@ -227,6 +228,12 @@ def _record(
 ) -> None:
     """Write the run record; a failed run keeps the link to the last good HTML."""
     rec = dict(record)
+    previous = out / f"{name}.json"
+    if "summary" not in rec and previous.exists():  # a failed run: the last good report's
+        try:
+            rec["summary"] = json.loads(previous.read_text(encoding="utf-8")).get("summary")
+        except (OSError, ValueError):
+            pass
     rec["status"] = status
     rec["seconds"] = round(time.perf_counter() - t0, 2)
     rec["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
