@@ -5,8 +5,9 @@ Comments are split into words and stopwords are dropped: scikit-learn's English 
 what a comment is about, such as *långsam*) and survey fillers such as *ok* or *fine*. The
 remaining words are stemmed with the Snowball stemmer of the comment's language, so that
 *leveransen* and *leveranser* count as one word. Non-negative matrix factorisation (NMF)
-of the TF-IDF matrix groups the comments; each group is labelled by its most distinctive stems (class-based TF-IDF, as in
-BERTopic: Grootendorst 2022, arXiv:2203.05794), shown as the word form used most often.
+of the TF-IDF matrix groups the comments; each group is labelled by its most distinctive
+stems (class-based TF-IDF, as in BERTopic: Grootendorst 2022, arXiv:2203.05794), shown as
+the word form used most often.
 See ``docs/comments.md``.
 """
 
