@@ -29,20 +29,9 @@ _SNOWBALL = {"en": "english", "sv": "swedish", "da": "danish", "fi": "finnish", 
 FILLERS = {
     "en": ("ok", "okay", "fine", "really", "just", "thing", "things", "lot", "bit"),
     "sv": ("ok", "okej", "okey", "inget", "ingen", "bara", "lite", "helt", "verkligen", "sak"),
-    "da": (
-        "ok",
-        "okay",
-        "fint",
-        "fin",
-        "intet",
-        "ingen",
-        "samme",
-        "bare",
-        "lidt",
-        "helt",
-        "virkelig",
-        "ting",
-    ),  # fmt: skip
+    "da": tuple(
+        "ok okay fint fin intet ingen samme bare lidt helt virkelig rigtig igen ting".split()
+    ),
     "fi": ("ok", "okei", "ihan", "aivan", "tosi", "todella", "mitään", "vähän", "asia"),
     "nl": ("ok", "oké", "oke", "prima", "gewoon", "echt", "heel", "niets", "niks", "beetje"),
 }
