@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -214,3 +215,22 @@ def test_real_free_text_gives_topics_without_stopwords():
     labels = set(", ".join(out["words"]).split(", "))
     assert not labels & topics.stopwords("en")
     assert {"python", "sql"} & labels  # the tools people ask for most
+
+
+@pytest.mark.slow
+def test_comments_report_names_languages_with_too_few_comments(tmp_path):
+    from cxresearch.data import db, demo
+    from cxresearch.running import runner
+
+    tables = demo.generate(3000, seed=3)
+    r = tables["responses"]
+    finnish = r.index[(r["language"] == "fi") & r["comment"].notna()]
+    r.loc[finnish[5:], "comment"] = None  # 5 Finnish comments left
+    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables)
+    result = runner.run("comments", out_dir=tmp_path / "out", database=url)
+    body = result.html.read_text(encoding="utf-8").split("<body", 1)[1]
+    section = body.split("Suggested topics", 1)[1].split("Methods and definitions", 1)[0]
+    assert "Too few comments to suggest topics in: Finnish." in section
+    assert "slow, website" in section  # the English topic, without "fine, but, the"
+    assert "særligt, virker" in section  # without "det, intet, samme, med"
+    assert not {"intet", "samme", "det", "fine", "but", "the"} & set(re.findall(r"\w+", section))
