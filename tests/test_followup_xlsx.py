@@ -137,3 +137,24 @@ def test_demo_lists_carry_the_spend_currency(tmp_path):
         assert all(isinstance(c.value, float) for c in spend if c.value is not None)
     back = pd.read_excel(tmp_path / "f.xlsx", sheet_name="call_back")
     assert pd.api.types.is_datetime64_any_dtype(back["responded_at"])
+
+
+def test_a_customer_paying_in_several_currencies_has_no_currency(tmp_path):
+    tables = demo.generate(300, seed=8)
+    spend = tables["spend"]
+    called = set(tables["responses"].loc[tables["responses"]["nps"] <= 6, "customer_id"])
+    sek, mixed = [c for c in spend["customer_id"].drop_duplicates() if c in called][:2]
+    spend.loc[spend["customer_id"] == sek, "currency"] = "SEK"
+    first_row = spend.index[spend["customer_id"] == mixed][0]
+    spend.loc[first_row, "currency"] = "DKK"
+    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables)
+    con = db.connect(url)
+    try:
+        lists = followup.follow_up_lists(con, as_of=dt.date(2026, 11, 23))
+    finally:
+        con.disconnect()
+    by_customer = lists.drop_duplicates("customer_id").set_index("customer_id")["currency"]
+    assert by_customer[sek] == "SEK"
+    assert pd.isna(by_customer[mixed])  # a mean of DKK and EUR amounts has no one currency
+    others = by_customer.drop([sek, mixed])
+    assert others.dropna().eq("EUR").all()
