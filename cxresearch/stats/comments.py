@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, PASSIVE_MIN, PROMOTER_MIN
-from cxresearch.stats import compare, intervals
+from cxresearch.stats import compare, intervals, topics
 from cxresearch.stats._utils import small_group_rules
 
 DEFAULT_TAXONOMY = Path(__file__).parent.parent / "themes.yaml"
@@ -364,29 +364,15 @@ def representative_comments(
 
 
 def suggest_topics(
-    texts: Sequence[str], *, n_topics: int = 5, n_words: int = 6, seed: int = 0
-) -> pd.DataFrame:
-    """Unsupervised topics (TF-IDF and NMF) to suggest themes the taxonomy misses.
+    texts: Sequence[str], *, language: str | None = None, n_topics: int = 5, n_words: int = 6,
+    min_comments: int = 10, seed: int = 0,
+) -> pd.DataFrame:  # fmt: skip
+    """Topics to suggest themes the taxonomy misses: :func:`cxresearch.stats.topics.suggest_topics`.
 
-    Run it per language. Returns ``[topic, words, weight]``, one row per topic.
+    Run it per language. Returns ``[topic, words, comments, weight]``, one row per topic.
     """
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    docs = [t for t in texts if isinstance(t, str) and t.strip()]
-    if len(docs) < n_topics:
-        return pd.DataFrame(columns=["topic", "words", "weight"])
-    vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{3,}\b", max_df=0.9, min_df=2)
-    x = vectorizer.fit_transform(docs)
-    n_topics = min(n_topics, x.shape[1])
-    model = NMF(n_components=n_topics, random_state=seed, init="nndsvda", max_iter=400)
-    doc_topics = model.fit_transform(x)
-    vocab = np.array(vectorizer.get_feature_names_out())
-    rows = [{"topic": k + 1,
-             "words": ", ".join(vocab[np.argsort(comp)[::-1][:n_words]]),
-             "weight": float(doc_topics[:, k].sum() / doc_topics.sum())}
-            for k, comp in enumerate(model.components_)]  # fmt: skip
-    return pd.DataFrame(rows).sort_values("weight", ascending=False, ignore_index=True)
+    return topics.suggest_topics(texts, language=language, n_topics=n_topics, n_words=n_words,
+                                 min_comments=min_comments, seed=seed)  # fmt: skip
 
 
 def theme_frequencies(
@@ -421,18 +407,29 @@ def theme_frequencies(
                              hide=["mentions"])  # fmt: skip
 
 
-def topics_by_language(data: pd.DataFrame, *, n_topics: int = 3, min_comments: int = 30):
-    """:func:`suggest_topics` for each language with enough distinct comments.
+def topics_by_language(
+    data: pd.DataFrame, *, n_topics: int = 5, min_comments: int = 30
+) -> pd.DataFrame:
+    """:func:`suggest_topics` for each language, from masked comments.
 
-    Returns ``[language, topic, words, weight]``.
+    Returns
+    -------
+    pandas.DataFrame
+        ``[language, topic, words, comments, weight]``. A language with fewer than
+        ``min_comments`` comments, or whose comments share no content word, has one row
+        with ``topic`` missing: too few comments for topics.
     """
+    cols = ["language", *topics.COLUMNS]
     rows = []
     for lang, part in data.dropna(subset=["comment"]).groupby("language"):
         texts = [mask_pii(t) for t in part["comment"].tolist()]
-        if len(texts) < min_comments:
-            continue
-        found = suggest_topics(texts, n_topics=n_topics)
-        found.insert(0, "language", lang)
-        rows.append(found)
-    cols = ["language", "topic", "words", "weight"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+        found = suggest_topics(texts, language=str(lang).lower()[:2], n_topics=n_topics,
+                               min_comments=min_comments)  # fmt: skip
+        if found.empty:
+            found = pd.DataFrame({"topic": [pd.NA], "words": [""], "comments": [0],
+                                  "weight": [np.nan]})  # fmt: skip
+        rows.append(found.assign(language=lang)[cols])
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(rows, ignore_index=True)
+    return out.astype({"topic": "Int64", "comments": "int64", "weight": "float64"})
