@@ -7,18 +7,15 @@ PDF, index) is :mod:`cxresearch.running.publish`.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
-from cxresearch.reporting import i18n
+from cxresearch.reporting import i18n, svg
 from cxresearch.reporting.context import Context as Context  # re-exported for notebooks
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
@@ -36,7 +33,7 @@ def fmt_number(value: float, decimals: int = 0) -> str:
 
 def ci_label(confidence: float = 0.95) -> str:
     """``95% CI`` in the report's language."""
-    return lang().tr("{confidence} CI", confidence=lang().percent(confidence))
+    return lang().ci_label(confidence)
 
 
 def estimate_text(
@@ -59,22 +56,7 @@ def estimate_text(
     '32,5\xa0% (95\xa0% KI 30,0\xa0% till 35,0\xa0%; n = 1\xa0234)'
     >>> _ = i18n.use("en")
     """
-
-    def fmt(value: float) -> str:
-        if unit == "%":
-            return lang().percent(value, decimals)
-        if unit == "x":
-            return lang().number(value * scale, decimals) + "×"
-        return lang().number(value * scale, decimals)
-
-    return lang().tr(
-        "{value} ({ci} {low} to {high}; n = {n})",
-        value=fmt(row["estimate"]),
-        ci=ci_label(row.get("confidence", 0.95)),
-        low=fmt(row["ci_low"]),
-        high=fmt(row["ci_high"]),
-        n=lang().number(row["n"]),
-    )
+    return lang().estimate(row, scale=scale, decimals=decimals, unit=unit)
 
 
 def interval_text(table: pd.DataFrame, *, scale: float = 1.0, decimals: int = 0) -> list[str]:
@@ -234,8 +216,11 @@ def show_table(table: pd.DataFrame, caption: str = "") -> None:
     display(HTML(body))
 
 
-def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
-    """Display a figure as an embedded PNG with alt text, then close it.
+def show_figure(ax_or_fig, alt: str) -> None:
+    """Display a figure as an inline SVG chart with alt text and hover titles, then close it.
+
+    The SVG keeps its text as text, scales to the width of the page (readable on a phone)
+    and shows each mark's value, interval and n on hover (see :mod:`cxresearch.reporting.svg`).
 
     Parameters
     ----------
@@ -243,17 +228,11 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
         A matplotlib Axes (as the plot functions return) or Figure.
     alt
         What the chart shows, for readers who cannot see it.
-    dpi
-        Resolution of the PNG.
     """
     if not alt.strip():
         raise ValueError("every chart needs alt text saying what it shows")
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display({"image/png": data}, raw=True, metadata={"image/png": {"alt": alt}})
+    display(HTML(svg.figure_html(fig, alt)))
 
 
 def show_note(text: str) -> None:
