@@ -72,7 +72,8 @@ def fit_text(fig: Figure, *, width_px: float = PHONE_WIDTH_PX, min_px: float = M
     """
     for _ in range(4):
         fig.canvas.draw()
-        width_pt = fig.get_tightbbox().width * 72  # inches to SVG user units (points)
+        # the saved width: the tight box and its padding, in SVG user units (points)
+        width_pt = (fig.get_tightbbox().width + 2 * plt.rcParams["savefig.pad_inches"]) * 72
         scale = width_px / width_pt
         small = [t for t in _texts(fig) if t.get_fontsize() * scale < min_px - 1e-6]
         if not small:
