@@ -106,7 +106,8 @@ def plot_spend_uplift(uplift: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     uplift
-        Output of :func:`cxresearch.stats.models.spend_uplift`.
+        Output of :func:`cxresearch.stats.models.spend_uplift`, with ``n`` (customers at
+        each level) added for the hover titles.
     ax
         Axes to draw on; a new figure when ``None``.
 
@@ -298,7 +299,7 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
     """Kaplan-Meier retention curves, coloured with the NPS palette when grouped by it.
 
     Each whole month carries a point whose hover title gives the share still a customer,
-    its interval and n.
+    its interval and n (those of the last step at or before that month).
 
     Returns
     -------
@@ -321,7 +322,11 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
             alpha=0.15,
             lw=0,
         )
-        whole = part[part["months"] == part["months"].round()].drop_duplicates("months")
+        # the step curve's value at each whole month: the last estimate at or before it
+        steps = part.sort_values("months")
+        months = range(int(steps["months"].min()), int(steps["months"].max()) + 1)
+        at = [steps[steps["months"] <= m].iloc[-1].to_dict() | {"months": m} for m in months]
+        whole = pd.DataFrame(at)
         titles = [
             hover(tr("{group}, month {months}", group=label(name), months=int(row["months"])),
                    row, unit="%")

@@ -123,10 +123,11 @@ def plot_theme_heatmap(
                 fontweight="bold" if row.get("significant") else "normal")  # fmt: skip
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_ylim(len(themes) - 0.5, -0.5)
-    ax.set_xticks(range(len(names)), [wrap(t.value(group, v), 10) for v in names])
+    rotate = len(names) > 3  # long group names side by side would collide on a phone
+    ax.set_xticks(range(len(names)), [wrap(t.value(group, v), 30 if rotate else 10) for v in names])
     ax.set_yticks(range(len(themes)), [wrap(label(v)) for v in themes])
     ax.tick_params(length=0)
-    if len(names) > 3:  # long group names side by side would collide on a phone
+    if rotate:
         ax.tick_params(axis="x", labelrotation=35)
         for tick in ax.get_xticklabels():
             tick.set(ha="right", rotation_mode="anchor")

@@ -347,16 +347,15 @@ def spend_uplift(
     Returns
     -------
     pandas.DataFrame
-        ``[level, metric, n, estimate, std_error, ci_low, ci_high, confidence, uplift_pct]``:
-        ``n`` the customers at the level in the fitted data, ``estimate`` the ratio of mean
-        spend to the lowest level's (1 for the lowest itself), ``std_error`` that of the log
-        ratio, ``uplift_pct`` = 100 (ratio - 1).
+        ``[level, metric, estimate, std_error, ci_low, ci_high, confidence, uplift_pct]``:
+        ``estimate`` is the ratio of mean spend to the lowest level's (1 for the lowest
+        itself), ``std_error`` that of the log ratio, ``uplift_pct`` = 100 (ratio - 1).
     """
     z = intervals.z_value(confidence)
     prefix = f"C({satisfaction})[T."
     rows = []
-    counts = result.model.data.frame[satisfaction].value_counts()
-    for level in sorted(counts.index):
+    levels = sorted(result.model.data.frame[satisfaction].unique())
+    for level in levels:
         name = f"{prefix}{level}]"
         if name in result.params.index:
             beta, se = float(result.params[name]), float(result.bse[name])
@@ -366,7 +365,6 @@ def spend_uplift(
             {
                 "level": int(level),
                 "metric": "spend_ratio",
-                "n": int(counts[level]),
                 "estimate": np.exp(beta),
                 "std_error": se,
                 "ci_low": np.exp(beta - z * se),
