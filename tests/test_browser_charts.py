@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests import test_browser
 from tests.conftest import NOTEBOOKS
-from tests.test_browser import CHROMIUM_ARGS, SCREENSHOTS
+from tests.test_browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -22,16 +22,8 @@ TITLE_AT = """([x, y]) => {
   return el ? el.querySelector(':scope > title').textContent : null;
 }"""
 WIDTHS = (390, 1280)
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+#: Headless Debian Chromium, launched as in tests/test_browser.py (a module-scoped fixture).
+browser = test_browser.browser
 
 
 def _page(browser, path, width: int):

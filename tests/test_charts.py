@@ -238,3 +238,18 @@ def test_report_show_figure_displays_html_and_needs_alt_text(capsys):
     ax.plot(np.arange(3), np.arange(3))
     report.show_figure(ax, "A straight line")
     assert not plt.get_fignums()  # closed
+
+
+def test_retention_points_at_whole_months_carry_the_step_value():
+    curves = pd.DataFrame({
+        "nps_group": ["promoter"] * 4, "months": [0.2, 1.5, 2.0, 3.7], "n": 100,
+        "at_risk": [100, 90, 80, 70], "estimate": [1.0, 0.95, 0.9, 0.85],
+        "ci_low": [1.0, 0.9, 0.85, 0.8], "ci_high": [1.0, 1.0, 0.95, 0.9], "confidence": 0.95,
+    })  # fmt: skip
+    html = svg.figure_html(plots.plot_retention(curves, "nps_group").figure, "Retention")
+    # month 0 is before the first step (0.2) and gets no point; month 3 holds month 2's step
+    assert _titles(_root(html)) == [
+        "promoters, month 1: 100% (95% CI 100% to 100%; n = 100)",
+        "promoters, month 2: 90% (95% CI 85% to 95%; n = 100)",
+        "promoters, month 3: 90% (95% CI 85% to 95%; n = 100)",
+    ]

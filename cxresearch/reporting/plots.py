@@ -8,6 +8,8 @@ that :func:`cxresearch.reporting.report.show_figure` writes into the SVG.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -324,7 +326,7 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
         )
         # the step curve's value at each whole month: the last estimate at or before it
         steps = part.sort_values("months")
-        months = range(int(steps["months"].min()), int(steps["months"].max()) + 1)
+        months = range(math.ceil(steps["months"].min()), math.floor(steps["months"].max()) + 1)
         at = [steps[steps["months"] <= m].iloc[-1].to_dict() | {"months": m} for m in months]
         whole = pd.DataFrame(at)
         titles = [
