@@ -170,6 +170,7 @@ def plot_estimates(
     ]
     points(ax, table["estimate"] * scale, y, titles, color=ACCENT)
     ax.set_yticks(list(y), [wrap(n) for n in names])
+    ax.invert_yaxis()  # the table's first row on top
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax

@@ -37,7 +37,8 @@ _ALLOWED = {"svg", "g", "defs", "path", "use", "text", "tspan", "clipPath", "rec
 _ATTRIBUTES = {"id", "d", "x", "y", "width", "height", "viewBox", "transform", "style",
                "clip-path", "cx", "cy", "r", "rx", "ry", "x1", "y1", "x2", "y2", "points",
                "version", "href", "class", "preserveAspectRatio", "role", "aria-label",
-               "aria-hidden", "focusable", "dx", "dy", "text-anchor", "fill", "stroke"}  # fmt: skip
+               "aria-hidden", "focusable", "dx", "dy", "text-anchor", "fill", "stroke",
+               "pointer-events"}  # fmt: skip
 _URL = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
 _FONT = re.compile(r"font-family:[^;]*")
 _COUNTER = itertools.count(1)
@@ -120,7 +121,7 @@ def sanitize(svg: str, prefix: str) -> ET.Element:
     Only known SVG elements and attributes stay (no ``<script>``, ``<style>``,
     ``<foreignObject>``, ``<image>``, ``<a>`` or event attributes); references must point
     inside the chart; every id is prefixed with ``prefix``; each :func:`mark` becomes a
-    ``<title>``.
+    ``<title>``; text lets the pointer through to the mark beneath it.
     """
     root = ET.fromstring(svg)
     if _local(root.tag) != "svg":
@@ -141,6 +142,8 @@ def sanitize(svg: str, prefix: str) -> ET.Element:
             node.text = title  # serialized escaped
             el.insert(0, node)
         _clean_attributes(el, prefix)
+        if _local(el.tag) == "text":  # labels on a mark (a heatmap cell) let its title show
+            el.attrib["pointer-events"] = "none"
 
     walk(root)
     return root
