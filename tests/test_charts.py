@@ -166,7 +166,8 @@ def test_sanitize_drops_what_matplotlib_never_writes():
         '<a xlink:href="javascript:alert(3)"><text>link</text></a>'
         '<g id="a" onclick="alert(2)" style="fill: url(http://evil/x)">'
         '<use xlink:href="http://evil/#x"/><use xlink:href="#a"/>'
-        '<path clip-path="url(#a)" d="M0 0"/></g></svg>'
+        '<path clip-path="url(#a)" d="M0 0"/>'
+        '<path fill="url(#a) url(https://evil/y)" d="M1 1"/></g></svg>'
     )
     out = ET.tostring(svg.sanitize(hostile, "p-"), encoding="unicode")
     for bad in ("script", "style>", "foreignObject", "image", "javascript", "onclick", "evil",

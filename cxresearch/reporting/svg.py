@@ -98,7 +98,7 @@ def _clean_attributes(el: ET.Element, prefix: str) -> None:
             or "javascript:" in low
             or "expression(" in low
             or "@import" in low
-            or ("url(" in low and not _URL.search(value))
+            or low.count("url(") != len(_URL.findall(value))  # every url() local
         ):
             del el.attrib[key]
             continue
