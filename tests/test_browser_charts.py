@@ -27,12 +27,9 @@ browser = test_browser.browser
 
 
 def _page(browser, path, width: int):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    errors, requests = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri(), wait_until="load")
+    """The report opened as tests/test_browser.py opens it, then laid out ``width`` wide."""
+    page, errors, requests = test_browser._open(browser, path)
+    page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_timeout(200)
     return page, errors, requests
 
