@@ -59,14 +59,14 @@ def test_report_in_chromium(browser, rendered, name):
     shot.unlink(missing_ok=True)
     page, errors, requests = _open(browser, html, shot)
     assert errors == []
-    # the only request is the file itself: images are data URIs, nothing from the network
+    # the only request is the file itself: charts are inline SVG, nothing from the network
     assert [u for u in requests if not u.startswith("data:")] == [html.as_uri()]
     assert page.locator("h1").first.inner_text().strip()
-    images = page.locator("img")
-    assert images.count() >= 1
-    for i in range(images.count()):
-        assert len(images.nth(i).get_attribute("alt") or "") > 20
-        assert images.nth(i).evaluate("img => img.naturalWidth") > 100  # it decoded
+    charts = page.locator("figure.cx-chart > svg")
+    assert charts.count() >= 1
+    for i in range(charts.count()):
+        assert len(charts.nth(i).get_attribute("aria-label") or "") > 20
+        assert charts.nth(i).bounding_box()["width"] > 100  # it laid out
     assert page.locator("table.cx-table").count() >= 1
     assert page.locator("footer.cx-provenance").is_visible()
     assert shot.stat().st_size > 10_000

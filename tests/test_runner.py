@@ -36,13 +36,14 @@ def test_report_is_clean_and_self_contained(rendered, name):
     body = html.split("<body", 1)[1]
     assert "from cxresearch import" not in body and "jp-CodeMirrorEditor" not in body
     assert "jp-InputPrompt" not in body
-    images = re.findall(r"<img [^>]*>", body)
-    assert images and all(re.search(r'alt="[A-Z][^"]{20,}"', img) for img in images)
+    charts = re.findall(r"<svg [^>]*>", body)
+    assert charts and all(re.search(r'aria-label="[A-Z][^"]{20,}"', svg) for svg in charts)
+    assert "<img" not in body
     assert "injected-parameters" not in html and "min_n: int" not in html
     assert "&lt;Axes" not in html and "<Axes" not in html and " object at 0x" not in html
     assert "Traceback" not in html and "Error" not in _text(html)
-    # figures embedded, nothing fetched from the network
-    assert "data:image/png;base64," in html
+    # charts inline, nothing fetched from the network
+    assert '<figure class="cx-chart"' in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "require.js" not in html and "mathjax" not in html.lower()
     # provenance footer

@@ -33,8 +33,9 @@ import gettext
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from babel import Locale
@@ -251,6 +252,35 @@ class Language:
                 rounded, currency, format=pattern, locale=self.locale, currency_digits=False
             )
         return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
+
+    def ci_label(self, confidence: float = 0.95) -> str:
+        """``95% CI`` in this language."""
+        return self.tr("{confidence} CI", confidence=self.percent(confidence))
+
+    def estimate(
+        self, row: Mapping[str, Any], *, scale: float = 100, decimals: int = 0, unit: str = ""
+    ) -> str:
+        """One estimate with its interval and n: ``30 (95% CI 15 to 45; n = 100)``.
+
+        ``unit`` is ``""`` (``scale`` x the value: NPS points), ``"%"`` (a share shown as a
+        percentage) or ``"x"`` (a ratio, ``scale`` 1).
+        """
+
+        def fmt(value: float) -> str:
+            if unit == "%":
+                return self.percent(value, decimals)
+            if unit == "x":
+                return self.number(value * scale, decimals) + "×"
+            return self.number(value * scale, decimals)
+
+        return self.tr(
+            "{value} ({ci} {low} to {high}; n = {n})",
+            value=fmt(row["estimate"]),
+            ci=self.ci_label(row.get("confidence", 0.95)),
+            low=fmt(row["ci_low"]),
+            high=fmt(row["ci_high"]),
+            n=self.number(row["n"]),
+        )
 
     def date(self, value) -> str:
         """A date in the locale's medium style (``3 mars 2026``)."""

@@ -7,17 +7,14 @@ PDF, index) is :mod:`cxresearch.running.publish`.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
-from cxresearch.reporting import i18n, tables
+from cxresearch.reporting import i18n, svg, tables
 from cxresearch.reporting.context import Context as Context  # re-exported for notebooks
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
@@ -52,7 +49,7 @@ def fmt_p(p: float) -> str:
 
 def ci_label(confidence: float = 0.95) -> str:
     """``95% CI`` in the report's language."""
-    return lang().tr("{confidence} CI", confidence=lang().percent(confidence))
+    return lang().ci_label(confidence)
 
 
 def p_text(p: float) -> str:
@@ -272,8 +269,11 @@ def show_table(table: Table | pd.DataFrame, caption: str = "") -> None:
     display(HTML(table.to_html(caption)))
 
 
-def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
-    """Display a figure as an embedded PNG with alt text, then close it.
+def show_figure(ax_or_fig, alt: str) -> None:
+    """Display a figure as an inline SVG chart with alt text and hover titles, then close it.
+
+    The SVG keeps its text as text, scales to the width of the page (readable on a phone)
+    and shows each mark's value, interval and n on hover (see :mod:`cxresearch.reporting.svg`).
 
     Parameters
     ----------
@@ -281,17 +281,11 @@ def show_figure(ax_or_fig, alt: str, *, dpi: int = 110) -> None:
         A matplotlib Axes (as the plot functions return) or Figure.
     alt
         What the chart shows, for readers who cannot see it.
-    dpi
-        Resolution of the PNG.
     """
     if not alt.strip():
         raise ValueError("every chart needs alt text saying what it shows")
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display({"image/png": data}, raw=True, metadata={"image/png": {"alt": alt}})
+    display(HTML(svg.figure_html(fig, alt)))
 
 
 def show_note(text: str) -> None:

@@ -22,7 +22,7 @@ from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, PASSIVE_MIN
 from cxresearch.stats import compare, intervals, topics
 from cxresearch.stats._utils import small_group_rules
 
-DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
+DEFAULT_TAXONOMY = Path(__file__).parent.parent / "themes.yaml"
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # -- what mask_pii masks (docs/comments.md, "Safe verbatims") -------------------------------
 #: Separators inside phone numbers: spaces (also no-break and thin), hyphens (also the
