@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, demo, fingerprints, imports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def fingerprint(url: str) -> str:
     con = db.connect(url)
     try:
-        return db.fingerprint(con)
+        return fingerprints.fingerprint(con)
     finally:
         con.disconnect()
 

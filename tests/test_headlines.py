@@ -220,5 +220,6 @@ def test_p_values_in_tables_never_print_as_zero():
                             "difference": [-0.25, -0.01], "ci_low": [-0.33, -0.05],
                             "ci_high": [-0.17, 0.03], "p_adjusted": [1e-9, 0.61],
                             "significant": [True, False]})  # fmt: skip
-    table = report.change_table(changes, {"country": "Country"})
-    assert table["p (adjusted)"].tolist() == ["< 0.001", "0.610"]
+    table = report.table(changes, {"country": "Country"}).fmt_p()
+    cells = {c.label: c.cells for c in table.columns}
+    assert cells["p (adjusted)"] == ["< 0.001", "0.610"]

@@ -7,7 +7,7 @@ import pytest
 from cxresearch.data import db
 from cxresearch.errors import ParameterError
 from cxresearch.reporting import i18n
-from cxresearch.running import runner
+from cxresearch.running import runner, spec
 from cxresearch.stats import metrics, models
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]
@@ -77,7 +77,7 @@ def test_locale_formatting(language, percent, number, country, month):
 
 def test_unknown_language_is_refused_before_a_kernel_starts(small_url):
     with pytest.raises(ParameterError, match="expects one of en, sv, da, fi, nl, got 'de'"):
-        runner.prepare("recommend_intent", overrides={"language": "de"})
+        spec.build("recommend_intent", overrides={"language": "de"})
 
 
 @pytest.mark.slow

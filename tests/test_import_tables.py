@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, demo, fingerprints, imports
 from cxresearch.errors import ImportValidationError
 from cxresearch.running import runner
 from cxresearch.stats import metrics
@@ -102,12 +102,12 @@ def test_second_run_is_unchanged(imported):
     url, paths = imported
     files = [p for k, p in paths.items() if k != "mapping"]
     con = db.connect(url)
-    before = db.fingerprint(con)
+    before = fingerprints.fingerprint(con)
     con.disconnect()
     again = imports.import_files(files, mapping_file=paths["mapping"], database=url)
     assert [r.status for r in again] == ["unchanged"] * 5
     con = db.connect(url)
-    assert db.fingerprint(con) == before
+    assert fingerprints.fingerprint(con) == before
     con.disconnect()
 
 

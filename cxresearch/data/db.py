@@ -18,6 +18,7 @@ from cxresearch.data import credentials
 from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
 from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
 from cxresearch.data.schema import DEFAULT_SCALE
+from cxresearch.data.urls import duckdb_path as duckdb_path  # part of the db API
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
 
