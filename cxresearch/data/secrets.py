@@ -19,7 +19,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-_SECRET_WORD = r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
+_SECRET_WORD = (
+    r"(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|credentials?)"
+)
 
 #: Names of parameters that look like they hold a secret.
 SECRET_NAME = re.compile(_SECRET_WORD, re.IGNORECASE)
@@ -88,9 +91,7 @@ def scrub(text: str) -> str:
     >>> scrub("could not connect to postgresql://ana:S3cret@db/cx (password=S3cret)")
     'could not connect to postgresql://ana:***@db/cx (***)'
     """
-    text = re.sub(
-        r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(@)", r"\1***\2", str(text), flags=re.I
-    )
-    for kind, pattern in _PATTERNS[1:]:
+    text = re.sub(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(@)", r"\1***\2", str(text), flags=re.I)
+    for _kind, pattern in _PATTERNS[1:]:
         text = pattern.sub("***", text)
     return text
