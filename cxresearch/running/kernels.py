@@ -21,6 +21,8 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
 
+from cxresearch.running.lifecycle import die_with_parent
+
 #: Run in every warm kernel before it is handed out: the imports every report pays for.
 WARM_UP = """
 import matplotlib
@@ -46,7 +48,8 @@ class WarmKernel:
         self.km = AsyncKernelManager(
             kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
         )
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+        # the kernel dies with the process that started it, even on SIGKILL
+        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, preexec_fn=die_with_parent)
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()

@@ -11,12 +11,16 @@ time, so a pid the system has since given to another process is not taken for th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import datetime as dt
 import json
 import os
 import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +175,42 @@ def recover(folder: str | Path, reason: str | None = None) -> list[str]:
             continue
         marked.append(path.stem)
     return marked
+
+
+class Interrupted(BaseException):
+    """The batch was told to stop (``SIGTERM``, ``SIGINT``) or ran out of time.
+
+    A :class:`BaseException`, like :class:`KeyboardInterrupt`, so that no ``except
+    Exception`` on the way swallows it.
+    """
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """In the block, ``SIGTERM`` and ``SIGINT`` raise :class:`Interrupted` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
+
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
+
+
+def stop_processes(processes: Iterable[Any], grace: float = 3.0) -> None:
+    """Terminate processes (``multiprocessing`` ones), then kill those still alive."""
+    processes = [p for p in processes if p.is_alive()]
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+        if process.is_alive():
+            process.kill()
+            process.join(1)
