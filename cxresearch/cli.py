@@ -47,7 +47,11 @@ def _main(
 
 
 def _fail(exc: CXResearchError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    from cxresearch.data import secrets
+
+    # markup off for the message: a value in it is text, whatever brackets it holds
+    err.print("[bold red]error:[/] ", markup=True, end="")
+    err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
 
 
@@ -122,7 +126,7 @@ def demo(
     """Create demo data if missing, render every params set of every notebook, write the index."""
     from cxresearch.data import db as dbmod
     from cxresearch.data import demo as demomod
-    from cxresearch.data import urls
+    from cxresearch.data import secrets, urls
     from cxresearch.running import runner, spec
 
     url = urls.database_url(db)
@@ -143,7 +147,8 @@ def demo(
                 out.print(f"[green]ok[/]      {run_spec.label}  ({result.seconds:.1f} s)")
             except CXResearchError as exc:
                 failures += 1
-                err.print(f"[red]failed[/]  {run_spec.label}: {exc}", soft_wrap=True)
+                err.print(f"[red]failed[/]  {run_spec.label}: ", end="")
+                err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
         index = runner.refresh_index(config.REPORTS_DIR)
     except CXResearchError as exc:
         _fail(exc)
@@ -173,9 +178,16 @@ def import_(
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
-    from cxresearch.data import imports
+    from cxresearch.data import imports, secrets
 
     try:
+        for given in [*paths, mapping, survey]:  # file and source names reach the database
+            found = secrets.find_secret(str(given)) if given is not None else None
+            if found:  # not echoed: the name is the secret
+                raise ParameterError(
+                    f"a file or survey name given holds {found[1]}: rename it; names are "
+                    "stored in the database's import log"
+                )
         if suggest_mapping:
             if len(paths) != 1:
                 raise ParameterError("--suggest-mapping takes exactly one file")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from cxresearch.data import secrets
 from cxresearch.errors import ParameterError
 from cxresearch.running import params
 
@@ -69,6 +70,13 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
     """Read and check a schedule YAML."""
     path = Path(path)
     data = params.load_params_file(path)
+    found = secrets.find_secret(data)
+    if found:  # parameters, matrices, names and patterns alike, at any depth
+        raise ParameterError(
+            f"schedule {path}: {found[0] or 'a key'} holds {found[1]}: pass no credentials in "
+            "schedules; a database password goes in CX_DATABASE_PASSWORD, a secrets file or "
+            "~/.pgpass"
+        )
     unknown = set(data) - _SCHEDULE_KEYS
     if unknown:
         raise ParameterError(

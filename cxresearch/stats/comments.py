@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxresearch.config import PASSIVE_MIN, PROMOTER_MIN
+from cxresearch.config import PASSIVE_MIN, PROMOTER_MIN, yaml_error_where
 from cxresearch.stats import compare, intervals
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
@@ -34,7 +34,10 @@ _NAME_INTRO = re.compile(
 
 @cache
 def _load(path: str) -> dict[str, dict[str, tuple[str, ...]]]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:  # the position only: the file's text may hold a secret
+        raise ValueError(f"taxonomy {path} is not valid YAML{yaml_error_where(exc)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"taxonomy {path} must map themes to languages to keywords")
     return {

@@ -29,7 +29,7 @@ import yaml
 
 from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports.readers import CANONICAL_RESPONSES, RawTable
-from cxresearch.config import read_yaml
+from cxresearch.config import read_yaml, yaml_error_where
 
 DEFAULT_MISSING = ("", "NA", "N/A", "n/a", "#N/A", "NULL", "null")
 _KEYS = {"source", "survey", "columns", "constants", "values", "missing", "scales",
@@ -64,7 +64,8 @@ def load(path: str | Path) -> Mapping:
     except FileNotFoundError:
         raise ImportValidationError(f"mapping file {path} does not exist") from None
     except yaml.YAMLError as exc:
-        raise ImportValidationError(f"mapping file {path} is not valid YAML: {exc}") from None
+        where = yaml_error_where(exc)  # the position only: the text may hold a secret
+        raise ImportValidationError(f"mapping file {path} is not valid YAML{where}") from None
     if not isinstance(data, dict):
         raise ImportValidationError(f"mapping file {path} must hold a mapping")
     unknown = set(data) - _KEYS
