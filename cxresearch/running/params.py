@@ -52,7 +52,10 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
         ``name -> {"type": "str" | "int" | ..., "default": str, "help": str}``.
     """
     path = Path(notebook).resolve()
-    return copy.deepcopy(_inspect(str(path), path.stat().st_mtime_ns))
+    try:
+        return copy.deepcopy(_inspect(str(path), path.stat().st_mtime_ns))
+    except ValueError as exc:  # no kernel name, no parameters cell papermill can read
+        raise ParameterError(f"notebook {path} cannot be inspected: {exc}") from None
 
 
 @lru_cache(maxsize=64)
