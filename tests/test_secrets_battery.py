@@ -122,6 +122,7 @@ def leaky_notebook(path: Path) -> Path:
     """A notebook that prints every shape (from its environment) and fails with them."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["kernelspec"]["language"] = "python"
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Leaky fixture"),
         nbformat.v4.new_code_cell(
