@@ -21,7 +21,7 @@ import yaml
 from cxresearch.config import PASSIVE_MIN, PROMOTER_MIN, yaml_error_where
 from cxresearch.stats import compare, intervals
 
-DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
+DEFAULT_TAXONOMY = Path(__file__).parent.parent / "themes.yaml"
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s().-]{6,}\d)(?![\w])")
