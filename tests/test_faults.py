@@ -123,13 +123,13 @@ def hang_schedule(tmp_path: Path, db_url: str) -> tuple[Path, Path]:
 
 def start_hanging_batch(tmp_path: Path, db_url: str, *extra: str):
     schedule, reports = hang_schedule(tmp_path, db_url)
-    log = (tmp_path / "batch.log").open("w")
-    parent = subprocess.Popen(
-        [sys.executable, "-m", "cxresearch.cli", "batch", str(schedule), "--workers", "2",
-         "--db", db_url, "--only", "batch_fixture/HANG-*", *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    with (tmp_path / "batch.log").open("w") as log:  # the child keeps its own copy
+        parent = subprocess.Popen(
+            [sys.executable, "-m", "cxresearch.cli", "batch", str(schedule), "--workers", "2",
+             "--db", db_url, "--only", "batch_fixture/HANG-*", *extra],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
     # wait until both workers are inside a report (its temporary notebook exists)
     folder = reports / "fixture"
     deadline = time.monotonic() + 400
