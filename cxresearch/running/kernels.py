@@ -12,6 +12,7 @@ import os
 import queue
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager, BlockingKernelClient
@@ -48,8 +49,7 @@ class WarmKernel:
         self.km = AsyncKernelManager(
             kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
         )
-        # the kernel dies with the process that started it, even on SIGKILL
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, preexec_fn=die_with_parent)
+        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -97,6 +97,18 @@ class WarmKernel:
             except Exception:  # noqa: BLE001 - already gone
                 pass
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+def _dies_with_us() -> dict:
+    """Launch options making a kernel die with this process, even on ``SIGKILL``.
+
+    Linux's parent-death signal fires when the *thread* that started the child ends, so it
+    is armed only from the main thread; kernels started from other threads rely on
+    ipykernel's own watch of its parent (``JPY_PARENT_PID``, polled every second).
+    """
+    if threading.current_thread() is threading.main_thread():
+        return {"preexec_fn": die_with_parent}
+    return {}
 
 
 class KernelPool:
