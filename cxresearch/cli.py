@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from cxresearch import config
-from cxresearch.errors import CXResearchError, ParameterError
+from cxresearch.errors import CXResearchError, ParameterError, ReportError
 
 app = typer.Typer(
     help="Customer-experience research: survey database, metrics and HTML reports.",
@@ -47,7 +47,11 @@ def _main(
 
 
 def _fail(exc: CXResearchError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    from cxresearch.data import secrets
+
+    # markup off for the message: a value in it is text, whatever brackets it holds
+    err.print("[bold red]error:[/] ", markup=True, end="")
+    err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
 
 
@@ -130,8 +134,8 @@ def demo(
     """Create demo data if missing, render every params set of every notebook, write the index."""
     from cxresearch.data import db as dbmod
     from cxresearch.data import demo as demomod
-    from cxresearch.data import urls
-    from cxresearch.running import publish, runner, spec
+    from cxresearch.data import secrets, urls
+    from cxresearch.running import runner, spec
 
     url = urls.database_url(db)
     path = urls.duckdb_path(url)
@@ -151,8 +155,9 @@ def demo(
                 out.print(f"[green]ok[/]      {run_spec.label}  ({result.seconds:.1f} s)")
             except CXResearchError as exc:
                 failures += 1
-                err.print(f"[red]failed[/]  {run_spec.label}: {exc}", soft_wrap=True)
-        index = publish.write_index(config.REPORTS_DIR)
+                err.print(f"[red]failed[/]  {run_spec.label}: ", end="")
+                err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
+        index = runner.refresh_index(config.REPORTS_DIR)
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"reports: {index}")
@@ -189,9 +194,16 @@ def import_(
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
-    from cxresearch.data import imports
+    from cxresearch.data import imports, secrets
 
     try:
+        for given in [*paths, mapping, survey]:  # file and source names reach the database
+            found = secrets.find_secret(str(given)) if given is not None else None
+            if found:  # not echoed: the name is the secret
+                raise ParameterError(
+                    f"a file or survey name given holds {found[1]}: rename it; names are "
+                    "stored in the database's import log"
+                )
         if suggest_mapping:
             if len(paths) != 1:
                 raise ParameterError("--suggest-mapping takes exactly one file")
@@ -265,12 +277,17 @@ def batch(
         str | None, typer.Option(help="Resolve relative periods as if today were YYYY-MM-DD.")
     ] = None,
     db: DbOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds the whole batch may run; then it stops, recording why."),
+    ] = None,
 ) -> None:
     """Render a schedule's parameter matrix: in parallel, incrementally, failures isolated."""
     import datetime as dt
 
     from cxresearch.running import batch as batchmod
 
+    plan = None
     try:
         plan = batchmod.plan(
             batchmod.load_schedule(schedule), database=db, only=only,
@@ -281,8 +298,10 @@ def batch(
                 state = "up to date" if batchmod.is_current(job) and not force else "would run"
                 out.print(f"{state:<10} {job.label}  {job.parameters}", markup=False)
             return
-        manifest = _run_batch(batchmod, plan, workers, executor, scheduler, force)
+        manifest = _run_batch(batchmod, plan, workers, executor, scheduler, force, timeout)
     except CXResearchError as exc:
+        if plan is not None and not dry_run and isinstance(exc, ReportError):
+            _summary(plan)  # interrupted or timed out: what finished, what did not
         _fail(exc)
     _summary(plan)
     out.print(f"manifest: {manifest}", markup=False, soft_wrap=True)
@@ -290,11 +309,13 @@ def batch(
         raise typer.Exit(1)
 
 
-def _run_batch(batchmod, plan, workers, executor, scheduler, force):
+def _run_batch(batchmod, plan, workers, executor, scheduler, force, timeout=None):
     """Run with a live progress bar on a terminal, one log line per report otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    kwargs = dict(workers=workers, executor=executor, scheduler=scheduler, force=force)
+    kwargs = dict(
+        workers=workers, executor=executor, scheduler=scheduler, force=force, timeout=timeout
+    )
     if not err.is_terminal:
 
         def log(job, counts):
@@ -394,10 +415,15 @@ def list_() -> None:
 
 @app.command()
 def index() -> None:
-    """Rewrite reports/index.html from the run records."""
-    from cxresearch.running import publish
+    """Rewrite reports/index.html from the run records (runs cut short marked failed)."""
+    from cxresearch.running import lifecycle, runner
 
-    out.print(str(publish.write_index(config.REPORTS_DIR)))
+    try:
+        for folder in sorted(p for p in config.REPORTS_DIR.glob("*") if p.is_dir()):
+            lifecycle.recover(folder)
+        out.print(str(runner.refresh_index(config.REPORTS_DIR)))
+    except CXResearchError as exc:
+        _fail(exc)
 
 
 @app.command()

@@ -90,3 +90,13 @@ _Loader.add_implicit_resolver(
 def read_yaml(text: str) -> Any:
     """Parse YAML text with 1.2 booleans (``NO``, ``yes`` and ``off`` stay strings)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def yaml_error_where(exc: yaml.YAMLError) -> str:
+    """`` at line L, column C`` of a YAML error, without the text around it.
+
+    Error messages name the position only: the file's text is never echoed, in case it
+    holds a secret.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -35,7 +35,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("a bearer token", re.compile(r"\bbearer\s+[a-z0-9._~+/-]{16,}=*", re.I)),
     ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    (
+        "a private key",  # the whole block when its end is there, else all that follows
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
+            r"|[\s\S]*)"
+        ),
+    ),
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
     ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
 ]

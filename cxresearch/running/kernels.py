@@ -12,6 +12,7 @@ import os
 import queue
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager, BlockingKernelClient
@@ -20,6 +21,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
+
+from cxresearch.running.lifecycle import die_with_parent
 
 #: Run in every warm kernel before it is handed out: the imports every report pays for.
 WARM_UP = """
@@ -46,7 +49,7 @@ class WarmKernel:
         self.km = AsyncKernelManager(
             kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
         )
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -94,6 +97,18 @@ class WarmKernel:
             except Exception:  # noqa: BLE001 - already gone
                 pass
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+def _dies_with_us() -> dict:
+    """Launch options making a kernel die with this process, even on ``SIGKILL``.
+
+    Linux's parent-death signal fires when the *thread* that started the child ends, so it
+    is armed only from the main thread; kernels started from other threads rely on
+    ipykernel's own watch of its parent (``JPY_PARENT_PID``, polled every second).
+    """
+    if threading.current_thread() is threading.main_thread():
+        return {"preexec_fn": die_with_parent}
+    return {}
 
 
 class KernelPool:

@@ -22,7 +22,7 @@ from traitlets.config import Config
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
-from cxresearch.errors import ReportError
+from cxresearch.errors import ReportError, WriteError
 from cxresearch.reporting import i18n
 from cxresearch.running import portal, wording
 
@@ -406,15 +406,35 @@ def _umask() -> int:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` through a temporary file and one rename.
+
+    Raises
+    ------
+    WriteError
+        When the file cannot be written (disk full, read-only folder, permission denied):
+        one line naming the file and the reason. The file as it was stays, and no
+        temporary file is left behind.
+    """
+    path = Path(path)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise WriteError(f"could not write {path}: {exc.strerror or exc}", exc.errno) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -18,11 +18,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, PASSIVE_MIN, PROMOTER_MIN
+from cxresearch.config import (
+    DEFAULT_MIN_N,
+    DEFAULT_SUPPRESS_BELOW,
+    PASSIVE_MIN,
+    PROMOTER_MIN,
+    yaml_error_where,
+)
 from cxresearch.stats import compare, intervals, topics
 from cxresearch.stats._utils import small_group_rules
 
-DEFAULT_TAXONOMY = Path(__file__).parent.parent / "themes.yaml"
+DEFAULT_TAXONOMY = Path(__file__).with_name("themes.yaml")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # -- what mask_pii masks (docs/comments.md, "Safe verbatims") -------------------------------
 #: Separators inside phone numbers: spaces (also no-break and thin), hyphens (also the
@@ -85,7 +91,10 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 @cache
 def _load(path: str) -> dict[str, dict[str, tuple[str, ...]]]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:  # the position only: the file's text may hold a secret
+        raise ValueError(f"taxonomy {path} is not valid YAML{yaml_error_where(exc)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"taxonomy {path} must map themes to languages to keywords")
     return {

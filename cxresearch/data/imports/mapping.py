@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from cxresearch.config import read_yaml
+from cxresearch.config import read_yaml, yaml_error_where
 from cxresearch.data.imports.readers import CANONICAL_RESPONSES, RawTable
 from cxresearch.errors import ImportValidationError
 
@@ -98,7 +98,8 @@ def load(path: str | Path) -> Mapping:
     except FileNotFoundError:
         raise ImportValidationError(f"mapping file {path} does not exist") from None
     except yaml.YAMLError as exc:
-        raise ImportValidationError(f"mapping file {path} is not valid YAML: {exc}") from None
+        where = yaml_error_where(exc)  # the position only: the text may hold a secret
+        raise ImportValidationError(f"mapping file {path} is not valid YAML{where}") from None
     if not isinstance(data, dict):
         raise ImportValidationError(f"mapping file {path} must hold a mapping")
     unknown = set(data) - _KEYS
