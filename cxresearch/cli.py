@@ -433,12 +433,12 @@ def translations(
     ] = False,
 ) -> None:
     """List report texts without a translation in sv, da, fi or nl (exit 1 if any)."""
-    from cxresearch.reporting import i18n
+    from cxresearch.reporting import catalogues, i18n
 
-    messages = i18n.all_messages()
+    messages = catalogues.all_messages()
     if update:
-        i18n.update_catalogues(messages)
-    missing = {lang: i18n.missing(lang, messages) for lang in i18n.LANGUAGES[1:]}
+        catalogues.update_catalogues(messages)
+    missing = {lang: catalogues.missing(lang, messages) for lang in i18n.LANGUAGES[1:]}
     for lang, left in missing.items():
         out.print(f"{lang}: {len(messages) - len(left)} of {len(messages)} translated")
         for message in left:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch.reporting import i18n, report
+from cxresearch.reporting import catalogues, i18n, report
 from cxresearch.stats import compare
 
 
@@ -125,9 +125,11 @@ def test_plural_translations_keep_their_placeholders(language):
     forms, _ = i18n.plural_catalogue(language)
     assert forms, "no plural entries"
     for (singular, plural), translated in forms.items():
-        assert i18n.placeholders(translated[0]) <= i18n.placeholders(singular) | {"months"}
+        assert catalogues.placeholders(translated[0]) <= catalogues.placeholders(singular) | {
+            "months"
+        }
         for form in translated[1:]:
-            assert i18n.placeholders(form) == i18n.placeholders(plural), (plural, form)
+            assert catalogues.placeholders(form) == catalogues.placeholders(plural), (plural, form)
 
 
 def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeypatch):
@@ -138,9 +140,9 @@ def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeyp
     code = 't.ntr("{n} new thing", "{n} new things", n, n=t.number(n))\ntr("Plain new text")'
     doc.cells = [nbformat.v4.new_code_cell(code)]
     nbformat.write(doc, nb)
-    messages = i18n.notebook_messages(nb)
+    messages = catalogues.notebook_messages(nb)
     assert messages == [("{n} new thing", "{n} new things"), "Plain new text"]
-    assert i18n.missing("sv", messages) == messages
+    assert catalogues.missing("sv", messages) == messages
     # update the catalogues of a copy of the locales folder: plural entries are written
     locales = tmp_path / "locales"
     shutil.copytree(i18n.LOCALES_DIR, locales)
@@ -148,7 +150,7 @@ def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeyp
     i18n.catalogue.cache_clear()
     i18n.plural_catalogue.cache_clear()
     try:
-        left = i18n.update_catalogues(messages)
+        left = catalogues.update_catalogues(messages)
         assert left == {code: 2 for code in ("sv", "da", "fi", "nl")}
         po = (locales / "sv.po").read_text(encoding="utf-8")
         assert re.search(
@@ -162,7 +164,7 @@ def test_plural_messages_are_extracted_and_added_to_catalogues(tmp_path, monkeyp
         (locales / "sv.po").write_text(po, encoding="utf-8")
         i18n.catalogue.cache_clear()
         i18n.plural_catalogue.cache_clear()
-        assert i18n.missing("sv", messages) == []
+        assert catalogues.missing("sv", messages) == []
         assert i18n.Language("sv").ntr("{n} new thing", "{n} new things", 3, n="3") == "3 nya saker"
     finally:
         i18n.catalogue.cache_clear()

@@ -6,7 +6,7 @@ import pytest
 
 from cxresearch.data import db
 from cxresearch.errors import ParameterError
-from cxresearch.reporting import i18n
+from cxresearch.reporting import catalogues, i18n
 from cxresearch.running import runner, spec
 from cxresearch.stats import metrics, models
 
@@ -19,16 +19,20 @@ SEPARATORS = {"en": (",", "."), "sv": ("\xa0", ","), "da": (".", ","), "fi": ("\
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_no_message_is_missing(language):
     """Fails when any notebook or module text has no translation in a catalogue."""
-    messages = i18n.all_messages()
+    messages = catalogues.all_messages()
     assert len(messages) > 150
-    missing = i18n.missing(language, messages)
+    missing = catalogues.missing(language, messages)
     assert missing == [], f"untranslated in {language}.po (run `cxresearch translations`)"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_translations_keep_their_placeholders(language):
     catalogue = i18n.catalogue(language)
-    wrong = {m: t for m, t in catalogue.items() if i18n.placeholders(m) != i18n.placeholders(t)}
+    wrong = {
+        m: t
+        for m, t in catalogue.items()
+        if catalogues.placeholders(m) != catalogues.placeholders(t)
+    }
     assert wrong == {}
 
 
@@ -40,9 +44,9 @@ def test_missing_key_is_reported(tmp_path):
     doc.cells = [nbformat.v4.new_markdown_cell("## A heading nobody translated"),
                  nbformat.v4.new_code_cell('tr("A caption nobody translated", n=1)')]  # fmt: skip
     nbformat.write(doc, nb)
-    messages = i18n.notebook_messages(nb)
+    messages = catalogues.notebook_messages(nb)
     assert messages == ["A heading nobody translated", "A caption nobody translated"]
-    assert i18n.missing("sv", messages) == messages
+    assert catalogues.missing("sv", messages) == messages
 
 
 def test_markdown_is_translated_unit_by_unit():

@@ -30,19 +30,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gettext
-import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from babel import Locale
 from babel.dates import format_date, format_interval
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_python
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 from babel.numbers import (
     format_compact_currency,
     format_currency,
@@ -52,12 +49,10 @@ from babel.numbers import (
     get_plus_sign_symbol,
 )
 
-from cxresearch import config
 from cxresearch.config import LANGUAGES
 
 #: Report languages: English, Swedish, Danish, Finnish, Dutch.
 LOCALES_DIR = Path(__file__).parent / "locales"
-_PACKAGE_DIR = Path(__file__).parent.parent
 
 #: Display labels of coded values, as message ids.
 LABELS = {
@@ -118,11 +113,6 @@ def plural_catalogue(language: str) -> tuple[dict[tuple[str, str], tuple[str, ..
         if isinstance(m.id, tuple | list) and all(m.string) and not m.fuzzy
     }
     return forms, cat.plural_expr
-
-
-def _message_key(message) -> str | tuple[str, str]:
-    """A message as extracted: a text, or ``(singular, plural)`` for an ``ntr`` message."""
-    return message if isinstance(message, str) else (message[0], message[1])
 
 
 class Language:
@@ -397,109 +387,3 @@ def translate_markdown(source: str, language: Language) -> str:
 
 
 # -- extraction and catalogues ------------------------------------------------------------
-
-
-def _python_messages(code: str) -> Iterator[str | tuple[str, str]]:
-    for _, keyword, message, _ in extract_python(
-        io.BytesIO(code.encode("utf-8")),
-        keywords={"tr": None, "ntr": (1, 2)},
-        comment_tags=(),
-        options={},
-    ):
-        if keyword == "ntr":
-            # ntr("one", "many", n, ...): a (singular, plural) message
-            if isinstance(message[0], str) and isinstance(message[1], str):
-                yield (message[0], message[1])
-            continue
-        # tr("text", name=value): Babel reports the call's arguments as a tuple
-        first = message[0] if isinstance(message, tuple) else message
-        if isinstance(first, str):
-            yield first
-
-
-def notebook_messages(path: Path) -> list[str | tuple[str, str]]:
-    """Messages of one notebook: its markdown units and the ``tr("...")`` texts in its code."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    found: list[str] = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            found += [message for _, message in markdown_units(cell.source)]
-        elif cell.cell_type == "code":
-            # IPython magics are not Python; tr() calls never sit on such lines
-            code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
-            found += list(_python_messages(code))
-    return found
-
-
-def package_messages() -> list[str | tuple[str, str]]:
-    """Messages of the package's modules (``tr("...")`` calls) and of :data:`LABELS`."""
-    found = list(LABELS.values())
-    for module in sorted(_PACKAGE_DIR.rglob("*.py")):
-        found += list(_python_messages(module.read_text(encoding="utf-8")))
-    return found
-
-
-def all_messages(notebooks: Iterable[Path] | None = None) -> list[str | tuple[str, str]]:
-    """Every message of the package and the notebooks, in first-seen order, once each.
-
-    A message is a text, or a ``(singular, plural)`` pair for plural (``ntr``) messages.
-    """
-    paths = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")) if notebooks is None else notebooks
-    found = package_messages()
-    for path in paths:
-        found += notebook_messages(path)
-    return list(dict.fromkeys(found))
-
-
-def placeholders(message: str) -> set[str]:
-    """The ``{names}`` a message fills in.
-
-    Examples
-    --------
-    >>> sorted(placeholders("NPS {value} ({low} to {high})"))
-    ['high', 'low', 'value']
-    """
-    return set(re.findall(r"{(\w*)[^{}]*}", message))
-
-
-def missing(language: str, messages: Iterable | None = None) -> list[str | tuple[str, str]]:
-    """Messages without a translation in ``language``'s catalogue (plural ones too)."""
-    have = catalogue(language)
-    plural_have = plural_catalogue(language)[0]
-    out = []
-    for m in all_messages() if messages is None else messages:
-        key = _message_key(m)
-        if key not in (plural_have if isinstance(key, tuple) else have):
-            out.append(key)
-    return out
-
-
-def update_catalogues(messages: Iterable[str] | None = None) -> dict[str, int]:
-    """Add untranslated messages to every catalogue (empty, for a translator to fill).
-
-    Returns
-    -------
-    dict
-        Per language, how many messages are still untranslated.
-    """
-    messages = list(all_messages() if messages is None else messages)
-    left = {}
-    for language in LANGUAGES[1:]:
-        path = LOCALES_DIR / f"{language}.po"
-        if path.exists():
-            with path.open("rb") as fh:
-                cat = read_po(fh, locale=language)
-        else:
-            cat = Catalog(locale=language, project="cxresearch")
-        for message in messages:
-            key = _message_key(message)
-            if key not in cat:
-                cat.add(key, ("",) * cat.num_plurals if isinstance(key, tuple) else "")
-        with path.open("wb") as fh:
-            write_po(fh, cat, width=100, sort_output=False, omit_header=False)
-        catalogue.cache_clear()
-        plural_catalogue.cache_clear()
-        left[language] = len(missing(language, messages))
-    return left
