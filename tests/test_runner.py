@@ -95,7 +95,9 @@ def test_unknown_parameter_rejected_before_any_kernel(tmp_path, small_url):
 
 
 def test_failing_cell_names_notebook_and_cell_and_keeps_good_report(tmp_path, small_url):
-    good = runner.run(FAILING, overrides={"fail": False}, out_dir=tmp_path, database=small_url)
+    good = runner.run(
+        FAILING, overrides={"fail": False}, out_dir=tmp_path, database=small_url, name="default"
+    )
     before = good.html.read_bytes()
     assert "all good" in before.decode()
     with pytest.raises(
@@ -153,7 +155,7 @@ def test_cli_demo_data_and_run(tmp_path):
             "run",
             "recommend_intent",
             "-P",
-            "segment=[B2C]",
+            "segment=B2C",  # one value for a list parameter: the list [B2C]
             "--out",
             str(tmp_path / "out"),
             "--db",
@@ -164,8 +166,9 @@ def test_cli_demo_data_and_run(tmp_path):
         check=True,
         cwd=ROOT,
     )
-    assert (tmp_path / "out" / "default.html").exists(), ran.stdout
-    html = (tmp_path / "out" / "default.html").read_text()
+    # the report is named after what makes it different, not after the English default
+    assert (tmp_path / "out" / "default-segment_B2C.html").exists(), ran.stdout
+    html = (tmp_path / "out" / "default-segment_B2C.html").read_text()
     assert "segment = ['B2C']" in html
 
 
