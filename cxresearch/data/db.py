@@ -33,7 +33,7 @@ def read_responses(
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
 ) -> ir.Table:
-    """Return responses joined with their customer's segment, country and industry.
+    """Return responses with their customer's segment, country and industry (if on file).
 
     Parameters
     ----------
@@ -51,8 +51,11 @@ def read_responses(
         ``month`` (the first day of the response month). Nothing is executed.
     """
     r = table(con, "responses")
-    c = table(con, "customers").select("customer_id", "segment", "country", "industry")
-    t = r.inner_join(c, "customer_id")
+    c = table(con, "customers").select(
+        "segment", "country", "industry", _customer=table(con, "customers").customer_id
+    )
+    # a response whose customer is not on file still counts (segment and country unknown)
+    t = r.left_join(c, r.customer_id == c._customer).drop("_customer")
     t = filter_dates(t, "responded_at", start, end)
     t = filter_in(t, "segment", segment)
     t = filter_in(t, "country", country)
