@@ -93,3 +93,29 @@ def test_notebook_on_spark_renders_the_same_report(pair, tmp_path):
     assert len(spark) >= 3
     assert spark == duck
     assert "Spark tables in lake" in results["spark"].html.read_text(encoding="utf-8")
+
+
+def test_cli_renders_on_a_relative_lake_after_demo_data(tmp_path):
+    # The README's commands: `demo-data --db pyspark:///data/<lake>` then
+    # `run ... --db pyspark:///data/<lake>`; the relative path is the project's, not the
+    # kernel's working folder (notebooks/).
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    lake = f"data/test-lake-{os.getpid()}"
+    cli = [sys.executable, "-m", "cxresearch"]
+    try:
+        subprocess.run([*cli, "demo-data", "--responses", "3000", "--db", f"pyspark:///{lake}"],
+                       cwd=root, check=True, capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            [*cli, "run", "recommend_intent", "--db", f"pyspark:///{lake}", "--out",
+             str(tmp_path)], cwd=root, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "Spark tables in lake" in (tmp_path / "default.html").read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(root / lake, ignore_errors=True)
