@@ -147,14 +147,14 @@ def validate(
             )
         if secrets.SECRET_NAME.search(name):
             raise ParameterError(
-                f"parameter {name!r} looks like a secret: credentials come from the environment "
+                f"parameter {name!r} looks like a secret; credentials come from the environment "
                 "(CX_DATABASE_URL, CX_DATABASE_PASSWORD, a secrets file or ~/.pgpass), never "
                 "from parameters"
             )
         found = secrets.find_secret(value, name)
         if found:
             raise ParameterError(
-                f"parameter {found[0]}{where} holds {found[1]}: pass no credentials as "
+                f"parameter {found[0]}{where} holds {found[1]}; pass no credentials as "
                 "parameters; a database password goes in CX_DATABASE_PASSWORD, a secrets file "
                 "(docs/databases.md) or ~/.pgpass"
             )

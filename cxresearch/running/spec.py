@@ -178,7 +178,7 @@ def build(
         raise ParameterError(f"parameter 'database' expects a URL, got {given_db!r}")
     if given_db and secrets.find_secret(given_db):
         raise ParameterError(
-            "parameter 'database' holds a URL with a password: give the URL without it and "
+            "parameter 'database' holds a URL with a password; give the URL without it and "
             "put the password in CX_DATABASE_PASSWORD, a secrets file (docs/databases.md) or "
             "~/.pgpass"
         )
