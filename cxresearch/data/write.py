@@ -91,7 +91,7 @@ def _write_parquet_folder(folder: Path, tables: Mapping[str, pd.DataFrame]) -> N
     try:
         for name, frame in tables.items():
             schema = TABLES[name].to_pyarrow()
-            arrow = pa.Table.from_pandas(frame[list(schema.names)], preserve_index=False)
+            arrow = pa.Table.from_pandas(_columns(frame, schema), preserve_index=False)
             pq.write_table(arrow.cast(schema), tmp / f"{name}.parquet")
         old = folder.with_name(f".{folder.name}.old")
         if folder.exists():
@@ -108,4 +108,14 @@ def _fill(session, tables: Mapping[str, pd.DataFrame], *, replace: bool) -> None
         if replace:
             session.execute(f'DROP TABLE IF EXISTS "{name}"')
         session.execute(session.ddl(name, schema))
-        session.insert_frame(name, frame[list(schema.names)])
+        session.insert_frame(name, _columns(frame, schema))
+
+
+def _columns(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    """``frame``'s columns in the schema's order; a column it lacks is written as nulls.
+
+    Tables built by hand (tests, scripts) need not spell out the optional columns, such as
+    the declared scale of each rating (``csat_min``, ``csat_max``), whose null means the
+    default scale.
+    """
+    return frame.reindex(columns=list(schema.names))
