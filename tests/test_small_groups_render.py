@@ -20,13 +20,18 @@ def tiny_url(tmp_path_factory):
 
 
 def _tables(html: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(caption, header cells, body rows) of every report table; row headers are cells too."""
     out = []
-    for caption, body in re.findall(r"<table[^>]*>(?:<caption>(.*?)</caption>)?(.*?)</table>",
-                                    html, re.S):  # fmt: skip
-        head = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th.*?</th>", body, re.S)]
-        rows = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td.*?</td>", r, re.S)]
-                for r in re.findall(r"<tr.*?</tr>", body, re.S)]  # fmt: skip
-        out.append((caption, head, [r for r in rows if r]))
+    pattern = (
+        r"<figure class=\"cx-table-figure\">(?:<figcaption[^>]*>(.*?)</figcaption>)?.*?"
+        r"<thead>(.*?)</thead><tbody>(.*?)</tbody>"
+    )
+    text = lambda cell: re.sub(r"<[^>]+>", "", cell).strip()  # noqa: E731
+    for caption, thead, tbody in re.findall(pattern, html, re.S):
+        head = [text(h) for h in re.findall(r"<th.*?</th>", thead, re.S)]
+        rows = [[text(c) for c in re.findall(r"<t[hd].*?</t[hd]>", r, re.S)]
+                for r in re.findall(r"<tr.*?</tr>", tbody, re.S)]  # fmt: skip
+        out.append((text(caption or ""), head, [r for r in rows if r]))
     return out
 
 
