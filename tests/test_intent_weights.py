@@ -76,11 +76,14 @@ def test_weighted_intent_model_equals_weighted_row_level_fit(weighted_url):
 
 
 def _table(html: str, caption: str) -> list[list[str]]:
-    found = re.search(rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
+    # the report's tables: <figcaption>caption (n = ...)</figcaption> ... <tbody>rows</tbody>
+    found = re.search(
+        rf"<figcaption[^>]*>{re.escape(caption)}.*?</figcaption>.*?<tbody>(.*?)</tbody>", html, re.S
+    )
     assert found, caption
-    body = found.group(1).split("<tbody>", 1)[1]
-    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td.*?</td>", row, re.S)]
-            for row in re.findall(r"<tr.*?</tr>", body, re.S)]  # fmt: skip
+    cell = r"<t[hd][^>]*>.*?</t[hd]>"  # the first column is a row header
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(cell, row, re.S)]
+            for row in re.findall(r"<tr.*?</tr>", found.group(1), re.S)]  # fmt: skip
 
 
 def test_weights_parameter_changes_the_intent_report(weighted_url, tmp_path):
