@@ -177,6 +177,7 @@ def _what(t: i18n.Language, table: str) -> str:
     return {
         "responses": t.tr("survey responses"),
         "comments": t.tr("survey comments"),
+        "nps": t.tr("recommend scores (0-10)"),
         "customers": t.tr("customer records"),
         "spend": t.tr("spend records"),
         "ratings": t.tr("attribute ratings"),
@@ -190,13 +191,16 @@ def _missing(con: ibis.BaseBackend, needs: Sequence[str], filters: Mapping[str, 
     present = set(con.list_tables())
     missing = []
     for name in needs:
-        if (name if name != "comments" else "responses") not in present:
+        if (name if name not in ("comments", "nps") else "responses") not in present:
             missing.append(name)
             continue
         if name == "responses":
             rows = db.read_responses(con, **filters)
         elif name == "comments":
             rows = db.read_comments(con, **filters)
+        elif name == "nps":
+            rows = db.read_responses(con, **filters)
+            rows = rows.filter(rows.nps.notnull())
         else:
             rows = con.table(name)
         if int(rows.limit(1).count().to_pandas()) == 0:
