@@ -111,11 +111,16 @@ def _fill(session, tables: Mapping[str, pd.DataFrame], *, replace: bool) -> None
         session.insert_frame(name, _columns(frame, schema))
 
 
+#: Columns a hand-built table may leave out: a null scale means the default scale.
+OPTIONAL = ("csat_min", "csat_max", "rating_min", "rating_max")
+
+
 def _columns(frame: pd.DataFrame, schema) -> pd.DataFrame:
-    """``frame``'s columns in the schema's order; a column it lacks is written as nulls.
+    """``frame``'s columns in the schema's order; an optional column it lacks is written null.
 
     Tables built by hand (tests, scripts) need not spell out the optional columns, such as
     the declared scale of each rating (``csat_min``, ``csat_max``), whose null means the
     default scale.
     """
-    return frame.reindex(columns=list(schema.names))
+    missing = [c for c in OPTIONAL if c in schema.names and c not in frame.columns]
+    return frame.assign(**dict.fromkeys(missing))[list(schema.names)]
