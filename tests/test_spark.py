@@ -108,6 +108,8 @@ def test_cli_renders_on_a_relative_lake_after_demo_data(tmp_path):
     root = Path(__file__).resolve().parent.parent
     lake = f"data/test-lake-{os.getpid()}"
     cli = [sys.executable, "-m", "cxresearch"]
+    warehouse = root / "notebooks" / "spark-warehouse"
+    had_warehouse = warehouse.exists()
     try:
         subprocess.run([*cli, "demo-data", "--responses", "3000", "--db", f"pyspark:///{lake}"],
                        cwd=root, check=True, capture_output=True, text=True)  # fmt: skip
@@ -118,5 +120,7 @@ def test_cli_renders_on_a_relative_lake_after_demo_data(tmp_path):
         assert done.returncode == 0, done.stderr
         page = (tmp_path / "default.html").read_text(encoding="utf-8")
         assert "Spark" in page and "lake" in page  # the footer names the engine
+        # Spark's own folder goes to the temporary directory, not into notebooks/
+        assert had_warehouse or not warehouse.exists()
     finally:
         shutil.rmtree(root / lake, ignore_errors=True)

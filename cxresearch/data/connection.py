@@ -6,6 +6,8 @@ Re-exported by :mod:`cxresearch.data.db` (``db.connect``, ``db.table``).
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -37,6 +39,8 @@ def _connect_spark(url: str) -> ibis.BaseBackend:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
+        # cxresearch never writes managed tables: keep Spark's folder out of the notebooks/
+        .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "cx-spark"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
