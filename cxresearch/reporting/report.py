@@ -20,6 +20,7 @@ from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
 from cxresearch.reporting.tables import Table as Table  # the table formatter
 from cxresearch.reporting.tables import table as table
+from cxresearch.reporting.themes import theme_table as theme_table
 from cxresearch.stats import comments
 
 
