@@ -29,7 +29,9 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 #: Fixtures that make every test using them ``slow``: the 200,000-response demo data (a
 #: minute or more to build) and the demo database and reports that notebook runs use.
-SLOW_FIXTURES = frozenset({"demo_tables", "demo_url", "con", "small_url", "rendered"})
+SLOW_FIXTURES = frozenset(
+    {"demo_tables", "demo_url", "con", "small_url", "rendered", "hostile_comments"}
+)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -156,6 +158,40 @@ class Renders(Mapping):
 def rendered(tmp_path_factory, small_url) -> Renders:
     """Every notebook rendered once per test run, with its default params file, on demand."""
     return Renders(tmp_path_factory, small_url)
+
+
+#: One detractor comment carrying every shape the comments report must defuse: mark-up and
+#: script, phone numbers, e-mail addresses (plain and obfuscated), a name, bidi controls.
+HOSTILE_COMMENT = (
+    "Too expensive! <img src=x onerror=alert(1)> Call +46 70 123 45 67 or ana.berg@example.se. "
+    "Too expensive \u202etxet desrever\u202c, call (070) 123 45 67 or ana.berg(at)example.se. "
+    "Anna Berg here. Far too expensive <script>alert('xss-script')</script> and "
+    "<img src=x onerror=\"alert('xss-img')\"> really"
+)
+
+
+@pytest.fixture(scope="session")
+def hostile_comments(tmp_path_factory) -> tuple[str, runner.RunResult]:
+    """The comments report (``min_n`` 5) over demo data whose detractors all wrote
+    :data:`HOSTILE_COMMENT` in English: (database URL, run). Rendered once per test run."""
+
+    def make_database(path: Path) -> None:
+        tables = demo.generate(3000, seed=3)
+        r = tables["responses"]
+        detractor = r["nps"] <= 6
+        r.loc[detractor, "comment"] = HOSTILE_COMMENT
+        r.loc[detractor, "language"] = "en"
+        db.write_tables(f"duckdb:///{path}", tables)
+
+    url = f"duckdb:///{shared_file(tmp_path_factory, 'hostile.duckdb', make_database)}"
+    out = shared_folder(tmp_path_factory) / "hostile" / "out"
+
+    def make(path: Path) -> None:
+        result = runner.run("comments", out_dir=out, database=url, overrides={"min_n": 5})
+        path.write_bytes(pickle.dumps(result))
+
+    done = shared_file(tmp_path_factory, "hostile.pickle", make, lock="renders")
+    return url, pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")
