@@ -79,7 +79,7 @@ def test_locale_formatting(language, percent, number, country, month):
     assert lang.number(float("nan")) == "–"
 
 
-def test_unknown_language_is_refused_before_a_kernel_starts(small_url):
+def test_unknown_language_is_refused_before_a_kernel_starts():
     with pytest.raises(ParameterError, match="expects one of en, sv, da, fi, nl, got 'de'"):
         spec.build("recommend_intent", overrides={"language": "de"})
 
