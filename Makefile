@@ -58,10 +58,10 @@ test: install-dev system-deps ## Lint, then the whole suite (what CI runs)
 	$(BIN)/ruff format --check .
 	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
-test-fast: install-dev ## Lint, then the tests that need no server, browser, Spark or batch
+test-fast: install-dev ## Lint, then the tests that need no kernel, subprocess, server, browser or Spark
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "not slow and not browser and not postgres and not spark"
 
 lint: install-dev ## ruff check and format check
 	$(BIN)/ruff check .

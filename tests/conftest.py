@@ -1,9 +1,19 @@
-"""Shared fixtures: a real DuckDB demo database and real notebook runs."""
+"""Shared fixtures: a real DuckDB demo database and real notebook runs.
+
+The demo databases are built once per test run, whatever the number of xdist workers, and
+each worker gets its own copy of the file (copying a DuckDB file is cheap; building the
+200,000-response database is not). Notebook renders are shared through :class:`Renders`:
+a report is rendered the first time a test asks for it and reused by every later test, in
+any worker. ``demo_database`` hands each test its own copy of a small demo database.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -17,16 +27,83 @@ MODEL_RESPONSES = 200_000
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
+#: Fixtures that make every test using them ``slow``: the 200,000-response demo data (a
+#: minute or more to build) and the demo database and reports that notebook runs use.
+SLOW_FIXTURES = frozenset(
+    {"demo_tables", "demo_url", "con", "small_url", "rendered", "hostile_comments"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that uses a :data:`SLOW_FIXTURES` fixture, before ``-m`` runs."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this test run sees (the run's own base folder alone)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the folder every worker's base folder sits in
+    folder = base / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def shared_file(
+    tmp_path_factory, name: str, make: Callable[[Path], None], *, lock: str | None = None
+) -> Path:
+    """A file made once per test run and shared by every xdist worker.
+
+    ``make(path)`` writes it; the first worker to ask makes it while the others wait. Files
+    made under the same ``lock`` name are made one at a time (default: one lock a file).
+    """
+    path = shared_folder(tmp_path_factory) / name
+    with (path.parent / f"{lock or name}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                partial = path.with_name(f"partial-{name}")
+                make(partial)
+                partial.rename(path)
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    return path
+
+
+def shared_database(tmp_path_factory, name: str, tables: Callable[[], dict]) -> str:
+    """This worker's own copy of a demo database built once per test run."""
+
+    def make(path: Path) -> None:
+        db.write_tables(f"duckdb:///{path}", tables())
+
+    master = shared_file(tmp_path_factory, f"{name}.duckdb", make)
+    mine = tmp_path_factory.mktemp(name) / "cx.duckdb"
+    shutil.copyfile(master, mine)
+    return f"duckdb:///{mine}"
+
+
+def _model_tables(tmp_path_factory) -> dict:
+    """The 200,000-response demo tables, generated once per test run."""
+
+    def make(path: Path) -> None:
+        path.write_bytes(pickle.dumps(demo.generate(MODEL_RESPONSES, seed=7)))
+
+    return pickle.loads(shared_file(tmp_path_factory, "demo_tables.pickle", make).read_bytes())
+
+
 @pytest.fixture(scope="session")
-def demo_tables():
+def demo_tables(tmp_path_factory):
     """The demo tables at the size the issue asks the models to be checked on."""
-    return demo.generate(MODEL_RESPONSES, seed=7)
+    return _model_tables(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory, demo_tables) -> str:
-    path = tmp_path_factory.mktemp("db") / "cx.duckdb"
-    return db.write_tables(f"duckdb:///{path}", demo_tables)
+def demo_url(tmp_path_factory) -> str:
+    """This worker's copy of a database holding :func:`demo_tables`."""
+    return shared_database(tmp_path_factory, "db", lambda: _model_tables(tmp_path_factory))
 
 
 @pytest.fixture()
@@ -39,19 +116,82 @@ def con(demo_url):
 @pytest.fixture(scope="session")
 def small_url(tmp_path_factory) -> str:
     """A small demo database for notebook runs."""
-    path = tmp_path_factory.mktemp("small") / "cx.duckdb"
-    return db.write_tables(f"duckdb:///{path}", demo.generate(20_000, seed=11))
+    return shared_database(tmp_path_factory, "small", lambda: demo.generate(20_000, seed=11))
+
+
+class Renders(Mapping):
+    """Every notebook rendered with its default params file, each the first time it is asked for.
+
+    A report is rendered once per test run, by the first xdist worker that asks for it,
+    into ``<shared folder>/reports/<notebook>/default.html`` with one ``index.html`` beside
+    them, as :func:`cxresearch.running.runner.run` writes them; renders take turns so that
+    the index lists every report. Tests read these files and never change them.
+    """
+
+    def __init__(self, tmp_path_factory, database: str) -> None:
+        self._factory, self._database = tmp_path_factory, database
+        self._done: dict[str, runner.RunResult] = {}
+
+    def __getitem__(self, name: str) -> runner.RunResult:
+        if name not in NOTEBOOKS:
+            raise KeyError(name)
+        if name not in self._done:
+            folder = shared_folder(self._factory) / "reports" / name
+
+            def make(path: Path) -> None:
+                params_file = ROOT / "params" / name / "default.yaml"
+                result = runner.run(name, params_file, out_dir=folder, database=self._database)
+                path.write_bytes(pickle.dumps(result))
+
+            done = shared_file(self._factory, f"render-{name}.pickle", make, lock="renders")
+            self._done[name] = pickle.loads(done.read_bytes())
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(NOTEBOOKS)
+
+    def __len__(self) -> int:
+        return len(NOTEBOOKS)
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory, small_url) -> dict[str, runner.RunResult]:
-    """Every notebook rendered once, with its default params file."""
-    reports = tmp_path_factory.mktemp("reports")
-    out = {}
-    for name in NOTEBOOKS:
-        params_file = ROOT / "params" / name / "default.yaml"
-        out[name] = runner.run(name, params_file, out_dir=reports / name, database=small_url)
-    return out
+def rendered(tmp_path_factory, small_url) -> Renders:
+    """Every notebook rendered once per test run, with its default params file, on demand."""
+    return Renders(tmp_path_factory, small_url)
+
+
+#: One detractor comment carrying every shape the comments report must defuse: mark-up and
+#: script, phone numbers, e-mail addresses (plain and obfuscated), a name, bidi controls.
+HOSTILE_COMMENT = (
+    "Too expensive! <img src=x onerror=alert(1)> Call +46 70 123 45 67 or ana.berg@example.se. "
+    "Too expensive \u202etxet desrever\u202c, call (070) 123 45 67 or ana.berg(at)example.se. "
+    "Anna Berg here. Far too expensive <script>alert('xss-script')</script> and "
+    "<img src=x onerror=\"alert('xss-img')\"> really"
+)
+
+
+@pytest.fixture(scope="session")
+def hostile_comments(tmp_path_factory) -> tuple[str, runner.RunResult]:
+    """The comments report (``min_n`` 5) over demo data whose detractors all wrote
+    :data:`HOSTILE_COMMENT` in English: (database URL, run). Rendered once per test run."""
+
+    def make_database(path: Path) -> None:
+        tables = demo.generate(3000, seed=3)
+        r = tables["responses"]
+        detractor = r["nps"] <= 6
+        r.loc[detractor, "comment"] = HOSTILE_COMMENT
+        r.loc[detractor, "language"] = "en"
+        db.write_tables(f"duckdb:///{path}", tables)
+
+    url = f"duckdb:///{shared_file(tmp_path_factory, 'hostile.duckdb', make_database)}"
+    out = shared_folder(tmp_path_factory) / "hostile" / "out"
+
+    def make(path: Path) -> None:
+        result = runner.run("comments", out_dir=out, database=url, overrides={"min_n": 5})
+        path.write_bytes(pickle.dumps(result))
+
+    done = shared_file(tmp_path_factory, "hostile.pickle", make, lock="renders")
+    return url, pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +200,23 @@ def chromium_path() -> str:
     if not Path(path).exists():
         pytest.fail(f"Chromium not found at {path}: run `make system-deps` (make test does)")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Callable[..., str]:
+    """``demo_database(responses, seed, folder)``: URL of a fresh copy of that demo database.
+
+    Each (responses, seed) database is generated and written once per test run; a test gets
+    its own copy in ``folder`` to change as it likes.
+    """
+
+    def copy(responses: int, seed: int, folder: Path) -> str:
+        def make(path: Path) -> None:
+            db.write_tables(f"duckdb:///{path}", demo.generate(responses, seed=seed))
+
+        master = shared_file(tmp_path_factory, f"demo-{responses}-{seed}.duckdb", make)
+        target = Path(folder) / "cx.duckdb"
+        shutil.copyfile(master, target)
+        return f"duckdb:///{target}"
+
+    return copy

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from cxresearch.data import db, demo
-from cxresearch.running import runner
 from tests.conftest import NOTEBOOKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -106,23 +104,10 @@ def test_report_in_chromium(browser, rendered, name):
     assert html.stat().st_size < 3_000_000
 
 
-@pytest.fixture(scope="module")
-def hostile_report(tmp_path_factory):
-    """The comments report over comments that carry script payloads."""
-    folder = tmp_path_factory.mktemp("hostile")
-    tables = demo.generate(3000, seed=5)
-    r = tables["responses"]
-    detractor = r["nps"] <= 6
-    r.loc[detractor, "comment"] = (
-        "Far too expensive <script>alert('xss-script')</script> and "
-        "<img src=x onerror=\"alert('xss-img')\"> really"
-    )
-    r.loc[detractor, "language"] = "en"
-    url = db.write_tables(f"duckdb:///{folder}/cx.duckdb", tables)
-    return runner.run("comments", out_dir=folder / "out", database=url, overrides={"min_n": 5})
-
-
-def test_comment_payload_shows_as_text_and_never_runs(browser, hostile_report):
+def test_comment_payload_shows_as_text_and_never_runs(browser, hostile_comments):
+    # detractors wrote "Far too expensive <script>alert('xss-script')</script> and
+    # <img src=x onerror=\"alert('xss-img')\"> really", among other things
+    _, hostile_report = hostile_comments
     page = browser.new_page()
     dialogs, errors = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

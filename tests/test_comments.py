@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cxresearch.data import db, demo
-from cxresearch.running import followup, runner
+from cxresearch.running import followup
 from cxresearch.stats import comments
 
 # Comments written for the purpose: each default theme in each language.
@@ -133,17 +133,10 @@ def test_suggested_topics_are_word_groups():
     assert "invoice" in words and "website" in words
 
 
-@pytest.mark.slow
-def test_comments_report_masks_and_escapes(tmp_path):
-    tables = demo.generate(3000, seed=3)
-    r = tables["responses"]
-    detractor = r["nps"] <= 6
-    r.loc[detractor, "comment"] = (
-        "Too expensive! <img src=x onerror=alert(1)> Call +46 70 123 45 67 or ana.berg@example.se"
-    )
-    r.loc[detractor, "language"] = "en"
-    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables)
-    result = runner.run("comments", out_dir=tmp_path / "out", database=url, overrides={"min_n": 5})
+def test_comments_report_masks_and_escapes(hostile_comments):
+    # detractors wrote "Too expensive! <img src=x onerror=alert(1)> Call +46 70 123 45 67 or
+    # ana.berg@example.se", among other things (conftest.HOSTILE_COMMENT)
+    _, result = hostile_comments
     html = result.html.read_text(encoding="utf-8")
     body = html.split("<body", 1)[1]
     assert "ana.berg@example.se" not in html and "123 45 67" not in html

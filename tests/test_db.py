@@ -64,8 +64,8 @@ def test_connection_error_names_host_but_not_password():
     assert "hunter2secret" not in message
 
 
-def test_connect_uses_environment(monkeypatch, demo_url):
-    monkeypatch.setenv("CX_DATABASE_URL", demo_url)
+def test_connect_uses_environment(monkeypatch, tmp_path, demo_database):
+    monkeypatch.setenv("CX_DATABASE_URL", demo_database(300, 2, tmp_path))
     con = db.connect()
     assert "responses" in con.list_tables()
 

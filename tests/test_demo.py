@@ -53,6 +53,7 @@ def test_rejects_tiny_sizes():
         demo.generate(10)
 
 
+@pytest.mark.slow  # a million rows: minutes on a loaded machine
 def test_one_million_responses():
     tables = demo.generate(1_000_000, seed=3)
     assert len(tables["responses"]) == 1_000_000

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cxresearch.data import db, demo, fingerprints, imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,7 @@ def fingerprint(url: str) -> str:
         con.disconnect()
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_demo_data_refuses_a_database_with_imports(tmp_path):
     url = f"duckdb:///{tmp_path}/cx.duckdb"
     db.write_tables(url, demo.generate(200, seed=1))
@@ -41,6 +44,7 @@ def test_demo_data_refuses_a_database_with_imports(tmp_path):
     assert fingerprint(url) != before
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_demo_data_refuses_postgresql_without_connecting():
     url = "postgresql://analyst:s3cret-pw@127.0.0.1:9/cx"
     done = cli("demo-data", "--db", url)

@@ -119,8 +119,8 @@ def test_csv_stays_plain_with_its_formula_guard(tmp_path):
     assert back.loc[0, "currency"] == "EUR"
 
 
-def test_demo_lists_carry_the_spend_currency(tmp_path):
-    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", demo.generate(300, seed=8))
+def test_demo_lists_carry_the_spend_currency(tmp_path, demo_database):
+    url = demo_database(300, 8, tmp_path)
     con = db.connect(url)
     try:
         lists = followup.follow_up_lists(con, as_of=dt.date(2026, 11, 23))

@@ -9,7 +9,6 @@ import pytest
 
 from cxresearch.data import db
 from cxresearch.reporting import i18n
-from cxresearch.running import runner
 from cxresearch.stats import compare, metrics
 
 # "46% (95% CI 46% to 46%)": an estimate whose interval prints as one value
@@ -31,13 +30,9 @@ def _headlines(path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, small_url):
-    out = tmp_path_factory.mktemp("headline_reports")
-    return {
-        name: runner.run(name, overrides={"language": "en"}, out_dir=out / name,
-                         database=small_url, update_index=False).html
-        for name in ("nps_overview", "satisfaction_spend")
-    }  # fmt: skip
+def reports(rendered):
+    """The English demo reports with their default params files (shared with other tests)."""
+    return {name: rendered[name].html for name in ("nps_overview", "satisfaction_spend")}
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ def sek(tmp_path) -> str:
     return url
 
 
+@pytest.mark.slow  # renders a report in a kernel
 def test_report_shows_the_datas_currency(sek, tmp_path):
     result = runner.run("satisfaction_spend", out_dir=tmp_path / "out", database=sek,
                         overrides={"min_n": 5}, update_index=False)  # fmt: skip
@@ -25,7 +26,9 @@ def test_report_shows_the_datas_currency(sek, tmp_path):
     assert "At risk per month (SEK)" in html and "EUR" not in html
 
 
-def test_mixed_currencies_are_refused_unless_converted(sek, tmp_path):
+@pytest.fixture()
+def mixed(sek, tmp_path) -> tuple[str, str]:
+    """The SEK demo data with one customer-month imported in EUR: (URL, that customer)."""
     con = db.connect(sek)
     cid = db.read_customer_spend(con).order_by("customer_id").limit(1).to_pandas()
     cid = cid["customer_id"].iloc[0]
@@ -36,26 +39,38 @@ def test_mixed_currencies_are_refused_unless_converted(sek, tmp_path):
     path.write_text(f"customer_id,month,amount,currency\n{cid},{month:%Y-%m},100,eur\n")
     (report,) = imports.import_files([path], database=sek)
     assert report.replaced == 1  # the SEK row of that customer-month, replaced
-    con = db.connect(sek)
+    return sek, cid
+
+
+RATES = {"SEK": 1.0, "EUR": 11.5}
+
+
+def test_mixed_currencies_are_refused_unless_converted(mixed):
+    url, cid = mixed
+    con = db.connect(url)
     try:
         with pytest.raises(DatabaseError, match="amounts in EUR, SEK: they are not added up"):
             db.read_customer_spend(con)
-        rates = {"SEK": 1.0, "EUR": 11.5}
-        assert db.spend_currency(con, rates=rates) == "SEK"
+        assert db.spend_currency(con, rates=RATES) == "SEK"
         with pytest.raises(DatabaseError, match="missing: EUR"):
             db.spend_currency(con, rates={"SEK": 1.0})
-        spent = db.read_customer_spend(con, rates=rates).to_pandas().set_index("customer_id")
+        spent = db.read_customer_spend(con, rates=RATES).to_pandas().set_index("customer_id")
         s = con.table("spend").to_pandas()
     finally:
         con.disconnect()
     mine = s[s["customer_id"] == cid]
     # by hand: the customer's months in SEK, the EUR month at 11.5 SEK per EUR
-    expected = (mine["amount"] * mine["currency"].map(rates)).mean()
+    expected = (mine["amount"] * mine["currency"].map(RATES)).mean()
     assert spent.loc[cid, "monthly_spend"] == pytest.approx(expected)
+
+
+@pytest.mark.slow  # renders reports in a kernel
+def test_a_report_on_mixed_currencies_needs_rates(mixed, tmp_path):
+    url, _ = mixed
     with pytest.raises(ReportError, match="not added up"):
-        runner.run("satisfaction_spend", out_dir=tmp_path / "a", database=sek,
+        runner.run("satisfaction_spend", out_dir=tmp_path / "a", database=url,
                    overrides={"min_n": 5}, update_index=False)  # fmt: skip
-    result = runner.run("satisfaction_spend", out_dir=tmp_path / "b", database=sek,
-                        overrides={"min_n": 5, "currency_rates": rates},
+    result = runner.run("satisfaction_spend", out_dir=tmp_path / "b", database=url,
+                        overrides={"min_n": 5, "currency_rates": RATES},
                         update_index=False)  # fmt: skip
     assert "At risk per month (SEK)" in result.html.read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, imports
 from cxresearch.data.imports import readers
 from cxresearch.errors import DatabaseError, ImportValidationError
 
@@ -30,9 +30,9 @@ GOOD = [
 
 
 @pytest.fixture()
-def url(tmp_path) -> str:
+def url(tmp_path, demo_database) -> str:
     """A small demo database to import into."""
-    return db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", demo.generate(300, seed=2))
+    return demo_database(300, 2, tmp_path)
 
 
 def content(url: str) -> dict[str, list[tuple]]:
@@ -129,6 +129,7 @@ def test_broken_file_is_refused_with_row_and_column(tmp_path, url, case):
     assert content(url) == before
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_cli_refuses_broken_files_in_one_line(tmp_path, url):
     before = content(url)
     for case, (data, expected) in BROKEN.items():
@@ -186,6 +187,7 @@ def test_ending_without_a_line_break_is_fine_when_the_row_is_whole(tmp_path):
 # -- encodings -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_shift_jis_is_refused_not_stored_as_mojibake(tmp_path, url):
     text = HEADER + "\nr1,c1,2026-03-02,3,2,no,B2C,SE,,,en,配送が遅かったです。とても残念,1\n"
     path = tmp_path / "japan.csv"
@@ -270,6 +272,7 @@ def test_nul_never_reaches_the_database_from_excel_or_spss(tmp_path, url):
 # -- locked and damaged databases ------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_database_locked_by_another_process(tmp_path, url):
     path = tmp_path / "wave.csv"
     path.write_bytes(csv_bytes(GOOD))
@@ -311,6 +314,7 @@ def test_database_locked_by_another_process(tmp_path, url):
     assert report.status == "imported"
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 @pytest.mark.parametrize("damage", ["not a database", "cut short"])
 def test_damaged_database_gives_one_line(tmp_path, url, damage):
     path = tmp_path / "wave.csv"

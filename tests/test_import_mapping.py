@@ -71,6 +71,7 @@ def test_canonical_csv_with_its_own_suggested_mapping_loses_nothing(tmp_path):
     assert responses(mapped) == expected
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_guesses_are_marked_and_long_questions_stay_valid_yaml_in_a_pipe(tmp_path):
     question = "How likely are you to recommend our company to a friend or colleague " * 3
     path = write(
@@ -93,6 +94,7 @@ def test_guesses_are_marked_and_long_questions_stay_valid_yaml_in_a_pipe(tmp_pat
     assert read_yaml(target.read_text(encoding="utf-8")) == parsed
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_unused_columns_warn_and_strict_refuses(tmp_path):
     wave = canonical(tmp_path / "wave.csv")
     mapping = write(
@@ -112,6 +114,7 @@ def test_unused_columns_warn_and_strict_refuses(tmp_path):
     assert done.returncode == 1 and "column 'weight' is not used" in done.stderr
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_same_command_twice_is_unchanged_for_every_file(tmp_path):
     (tmp_path / "d1").mkdir()
     (tmp_path / "d2").mkdir()
@@ -134,6 +137,7 @@ def test_same_command_twice_is_unchanged_for_every_file(tmp_path):
     assert [line.split()[0] for line in done.stdout.splitlines()] == ["unchanged"] * 3
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_a_changed_mapping_reimports_and_replaces(tmp_path):
     wave = canonical(tmp_path / "wave.csv")
     url = f"duckdb:///{tmp_path}/cx.duckdb"

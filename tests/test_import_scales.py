@@ -63,6 +63,7 @@ def test_csat_is_top_two_box_of_each_files_scale(mixed):
     assert set(labels["segment"]) == {"B2C"}
 
 
+@pytest.mark.slow  # renders reports in a kernel
 def test_a_1_to_7_file_beside_1_to_5_renders_the_reports(mixed, tmp_path):
     for notebook in ("nps_overview", "satisfaction_spend"):
         result = runner.run(notebook, out_dir=tmp_path / notebook, database=mixed,

@@ -111,6 +111,7 @@ def test_second_run_is_unchanged(imported):
     con.disconnect()
 
 
+@pytest.mark.slow  # renders reports in a kernel
 @pytest.mark.parametrize("notebook", ["churn_retention", "drivers", "service_agents"])
 def test_notebooks_render_from_imported_tables(imported, tmp_path, notebook):
     url, _ = imported

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo, fingerprints, imports
+from cxresearch.data import db, fingerprints, imports
 from cxresearch.data.imports import encoding, readers
 from cxresearch.errors import ImportValidationError
 from cxresearch.stats import metrics, models
@@ -24,11 +24,9 @@ HEADER = ("response_id,customer_id,responded_at,nps,csat,recommended_last_12m,se
 
 
 @pytest.fixture()
-def url(tmp_path) -> str:
+def url(tmp_path, demo_database) -> str:
     """A small demo database to import into."""
-    target = f"duckdb:///{tmp_path}/cx.duckdb"
-    db.write_tables(target, demo.generate(300, seed=2))
-    return target
+    return demo_database(300, 2, tmp_path)
 
 
 def state(url: str) -> tuple:
@@ -497,6 +495,7 @@ def test_reimport_is_idempotent_and_corrected_file_replaces(tmp_path, url):
     assert log == [("wave", 3)]
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_killed_import_leaves_database_as_it_was(tmp_path, url):
     rows = [f"k{i},c{i % 50},2026-03-02,{i % 11},{1 + i % 5},yes,B2C,SE,,,,," for i in range(20000)]
     path = write(tmp_path / "big.csv", canonical(rows))
@@ -527,6 +526,7 @@ def test_killed_import_leaves_database_as_it_was(tmp_path, url):
     )
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_cli_import_error_exit_code(tmp_path, url):
     path = write(tmp_path / "bad.csv", canonical(["r1,c1,2026-03-02,11,5,yes,B2C,SE,,,,,"]))
     proc = subprocess.run(

@@ -86,6 +86,7 @@ def _table(html: str, caption: str) -> list[list[str]]:
             for row in re.findall(r"<tr.*?</tr>", found.group(1), re.S)]  # fmt: skip
 
 
+@pytest.mark.slow  # renders a report in a kernel
 def test_weights_parameter_changes_the_intent_report(weighted_url, tmp_path):
     con = db.connect(weighted_url)
     oracle = _oracle(db.read_responses(con).to_pandas())

@@ -12,8 +12,9 @@ import re
 import pytest
 
 from cxresearch.data import db, demo
-from cxresearch.running import followup, runner
+from cxresearch.running import followup
 from cxresearch.stats import comments
+from tests.conftest import HOSTILE_COMMENT
 
 mask = comments.mask_pii
 
@@ -147,19 +148,10 @@ def test_right_to_left_text_itself_is_kept():
     assert comments.neutralise_bidi(arabic) == arabic
 
 
-@pytest.mark.slow
-def test_report_shows_verbatims_masked_and_without_bidi_controls(tmp_path):
-    tables = demo.generate(3000, seed=3)
-    r = tables["responses"]
-    detractor = r["nps"] <= 6
-    comment = (
-        "Too expensive \u202etxet desrever\u202c, call (070) 123 45 67 or "
-        "ana.berg(at)example.se. Anna Berg here"
-    )
-    r.loc[detractor, "comment"] = comment
-    r.loc[detractor, "language"] = "en"
-    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables)
-    result = runner.run("comments", out_dir=tmp_path / "out", database=url, overrides={"min_n": 5})
+def test_report_shows_verbatims_masked_and_without_bidi_controls(hostile_comments):
+    # detractors wrote "Too expensive \u202etxet desrever\u202c, call (070) 123 45 67 or
+    # ana.berg(at)example.se. Anna Berg here", among other things (conftest.HOSTILE_COMMENT)
+    url, result = hostile_comments
     body = result.html.read_text(encoding="utf-8").split("<body", 1)[1]
     assert not any(control in body for control in BIDI)
     assert "Too expensive txet desrever, call [phone] or [e-mail]. [name] here" in body
@@ -167,10 +159,10 @@ def test_report_shows_verbatims_masked_and_without_bidi_controls(tmp_path):
         assert secret not in body
     con = db.connect(url)
     try:  # the data keep the comment as written
-        stored = con.table("responses").comment.to_pandas()
+        stored = con.table("responses").select("comment", "nps").to_pandas()
     finally:
         con.disconnect()
-    assert (stored == comment).sum() == int(detractor.sum())
+    assert ((stored["comment"] == HOSTILE_COMMENT) == (stored["nps"] <= 6)).all()
 
 
 def test_follow_up_lists_keep_comments_unmasked(tmp_path):

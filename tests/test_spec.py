@@ -86,6 +86,7 @@ def test_report_name_examples():
         (["-P", "language=de"], "expects one of en, sv, da, fi, nl"),
     ],
 )
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_cli_refuses_bad_parameters_in_one_line_before_a_kernel(tmp_path, args, message):
     done = _cli("run", "recommend_intent", *args, "--out", str(tmp_path))
     assert done.returncode == 2
@@ -95,6 +96,7 @@ def test_cli_refuses_bad_parameters_in_one_line_before_a_kernel(tmp_path, args, 
     assert list(tmp_path.iterdir()) == []  # nothing written, no kernel started
 
 
+@pytest.mark.slow  # runs the command line in a subprocess
 def test_cli_version_and_list():
     import cxresearch
 

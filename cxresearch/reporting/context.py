@@ -38,6 +38,9 @@ class Context:
         The survey database connection.
     t
         The report's language: ``t.tr`` translates, ``t.number`` and friends format.
+    report, plots
+        The report helpers and chart functions, each called in the report's language:
+        a notebook binds ``report, plots = cx.report, cx.plots`` after opening.
     period
         ``(first day, last day)`` the report covers, or ``None`` when there is no data.
     filters
@@ -57,6 +60,24 @@ class Context:
     def tr(self):
         """Translate a message into the report's language (``t.tr``)."""
         return self.t.tr
+
+    @property
+    def report(self) -> i18n.InLanguage:
+        """The report helpers (``table``, ``estimate_text``, ``show_*`` ...) in this language.
+
+        Each call is made with this report's language current, so cells run out of order,
+        or two reports in one kernel, never show another report's language.
+        """
+        from cxresearch.reporting import display, tables, texts, themes
+
+        return i18n.InLanguage(self.t, tables, themes, texts, display)
+
+    @property
+    def plots(self) -> i18n.InLanguage:
+        """The chart functions of :mod:`cxresearch.reporting.plots` in this language."""
+        from cxresearch.reporting import plots
+
+        return i18n.InLanguage(self.t, plots)
 
     @property
     def segment(self) -> list[str]:

@@ -33,7 +33,9 @@ import gettext
 import math
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -338,6 +340,64 @@ def use(code: str) -> Language:
 def current() -> Language:
     """The language set by :func:`use` (English until then)."""
     return _ACTIVE[0]
+
+
+@contextmanager
+def using(language: Language) -> Iterator[Language]:
+    """Make ``language`` the current one inside a ``with`` block, then restore the one before.
+
+    Examples
+    --------
+    >>> _ = use("en")
+    >>> with using(Language("sv")):
+    ...     tr("Country")
+    'Land'
+    >>> current().code
+    'en'
+    """
+    before = _ACTIVE[0]
+    _ACTIVE[0] = language
+    try:
+        yield language
+    finally:
+        _ACTIVE[0] = before
+
+
+class InLanguage:
+    """Modules' functions, each called with one report language current (:func:`using`).
+
+    ``InLanguage(language, report_module).table(...)`` formats in ``language`` whatever
+    language another report set: a report's context hands its notebook its helpers this
+    way, so two reports in one kernel, or cells run out of order, keep their own language.
+    Names are looked up in the modules in order; classes and constants pass through.
+    """
+
+    def __init__(self, language: Language, *modules: ModuleType) -> None:
+        self.language, self._modules = language, modules
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for module in self._modules:
+            if hasattr(module, name):
+                value = getattr(module, name)
+                break
+        else:
+            names = ", ".join(m.__name__ for m in self._modules)
+            raise AttributeError(f"{names} has no attribute {name!r}")
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with using(self.language):
+                return value(*args, **kwargs)
+
+        return call
+
+    def __repr__(self) -> str:
+        names = ", ".join(m.__name__ for m in self._modules)
+        return f"<{names} in {self.language.code}>"
 
 
 def tr(message: str, /, **values) -> str:
