@@ -18,6 +18,10 @@ from cxresearch.reporting import i18n, svg, tables
 from cxresearch.reporting.context import Context as Context  # re-exported for notebooks
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
+from cxresearch.reporting.notes import lacks as lacks  # sections without their data
+from cxresearch.reporting.notes import show_missing as show_missing
+from cxresearch.reporting.notes import show_scales as show_scales
+from cxresearch.reporting.notes import stop_missing as stop_missing
 from cxresearch.reporting.tables import Table as Table  # the table formatter
 from cxresearch.reporting.tables import table as table
 from cxresearch.stats import comments
