@@ -1,9 +1,9 @@
 """Notes for report sections whose optional data is missing, or whose scales differ.
 
-A section that needs data the database lacks (no spend, no churn dates, no segments, a
-single country, few comments) shows one short note in the report's language naming what
-is missing and what to import, instead of an empty table or chart (issue 13). The whole
-report stops only when a table it cannot do without is empty
+A section that needs data the database lacks (no churn dates, no service interactions,
+no segments, a single country, few comments) shows one short note in the report's
+language naming what is missing and what to import, instead of an empty table or chart
+(issue 13). The whole report stops only when a table it cannot do without is empty
 (:func:`cxresearch.reporting.context.start`).
 """
 
@@ -20,8 +20,8 @@ from cxresearch.data import scales
 from cxresearch.reporting import i18n
 
 #: The kinds of optional data a section may lack; :func:`missing_text` words each.
-KINDS = ("segment", "country", "touchpoint", "csat", "spend", "churn", "ratings",
-         "interactions", "comments", "relational")  # fmt: skip
+KINDS = ("segment", "country", "touchpoint", "nps", "csat", "churn", "interactions",
+         "agent_satisfaction", "comments", "relational")  # fmt: skip
 
 #: Fewer comments than this and a comments section says so.
 MIN_COMMENTS = 5
@@ -31,25 +31,25 @@ def missing_text(kind: str) -> str:
     """What a section lacks and what to import, in the report's language."""
     tr = i18n.tr
     texts = {
-        "segment": tr("No segments in the data, so segments are not compared: import customers "
-                      "with their segment (cxresearch import customers.csv; docs/import.md)."),
-        "country": tr("Fewer than two countries in the data, so countries are not compared: "
-                      "import customers with their country (cxresearch import customers.csv; "
-                      "docs/import.md)."),
-        "touchpoint": tr("Fewer than two touchpoints in the data, so touchpoints are not "
-                         "compared: import responses with a touchpoint column (docs/import.md)."),
-        "csat": tr("No CSAT answers in the data: import responses with a csat column "
-                   "(cxresearch import; docs/import.md)."),
-        "spend": tr("No spend data: import spend with cxresearch import spend.csv "
-                    "(customer_id, month, amount, currency; docs/import.md)."),
+        "segment": tr("Fewer than two segments to compare: import customers with their segment "
+                      "(cxresearch import customers.csv; docs/import.md)."),
+        "country": tr("Fewer than two countries to compare: import customers with their country "
+                      "(cxresearch import customers.csv; docs/import.md)."),
+        "touchpoint": tr("Fewer than two touchpoints to compare: import responses with a "
+                         "touchpoint column (docs/import.md)."),
+        "nps": tr("No recommend scores (0-10) to show: import responses with an nps column "
+                  "(cxresearch import; docs/import.md)."),
+        "csat": tr("No CSAT answers to show: import responses with a csat column (cxresearch "
+                   "import; docs/import.md)."),
         "churn": tr("No churn dates in the data, so churn cannot be measured: import customers "
                     "with churn_date (cxresearch import customers.csv; docs/import.md)."),
-        "ratings": tr("No attribute ratings: import responses with rating_<attribute> columns "
-                      "(cxresearch import; docs/import.md)."),
         "interactions": tr("No service interactions: import them with cxresearch import "
                            "interactions.csv (docs/import.md)."),
-        "comments": tr("Fewer than 5 comments, too few to analyse: import responses with a "
-                       "comment column (cxresearch import; docs/import.md)."),
+        "agent_satisfaction": tr("No agent ratings: import them with cxresearch import "
+                                 "agent_ratings.csv (agent_id, team, month, asat, n; "
+                                 "docs/import.md)."),
+        "comments": tr("Fewer than {n} comments, too few to analyse: import responses with a "
+                       "comment column (cxresearch import; docs/import.md).", n=MIN_COMMENTS),
         "relational": tr("No customer answered both a relationship survey and a transactional "
                          "one with CSAT: import responses whose touchpoint is relationship "
                          "beside transactional touchpoints (docs/import.md)."),
@@ -98,8 +98,8 @@ def lacks(
         The rows the section reads.
     column
         Grouping columns (``segment``, ``country``, ``touchpoint``) need at least two known
-        groups; answer columns (``csat``, ``churn_date``, ``comment``) at least one
-        answer (comments: :data:`MIN_COMMENTS`).
+        groups; answer columns (``nps``, ``csat``, ``churn_date``, ``comment``, ``interaction_id``,
+        ``asat``) at least one answer (comments: :data:`MIN_COMMENTS`).
     kind
         The note to show (:data:`KINDS`); default: the one ``column`` names.
     at_least
@@ -123,8 +123,20 @@ def lacks(
     return False
 
 
+def require(data: pd.DataFrame | ir.Table, *columns: str) -> None:
+    """End the report with a note if ``data`` lacks any of ``columns`` (see :func:`lacks`).
+
+    For the data a report is about (churn dates in a churn report); the first column
+    lacking names the note. Returns nothing, so that a notebook cell shows no value.
+    """
+    for column in columns:
+        if lacks(data, column, stop=True):
+            return
+
+
 #: Answer columns and the kind of data they are (the rest are grouping columns).
-_KIND_OF = {"csat": "csat", "churn_date": "churn", "comment": "comments"}
+_KIND_OF = {"nps": "nps", "csat": "csat", "churn_date": "churn", "comment": "comments",
+            "interaction_id": "interactions", "asat": "agent_satisfaction"}  # fmt: skip
 
 
 def _count(data: pd.DataFrame | ir.Table, column: str) -> int:

@@ -19,6 +19,8 @@ from cxresearch.reporting.context import Context as Context  # re-exported for n
 from cxresearch.reporting.context import setup as setup
 from cxresearch.reporting.context import start as start
 from cxresearch.reporting.notes import lacks as lacks  # sections without their data
+from cxresearch.reporting.notes import missing_text as missing_text
+from cxresearch.reporting.notes import require as require
 from cxresearch.reporting.notes import show_missing as show_missing
 from cxresearch.reporting.notes import show_scales as show_scales
 from cxresearch.reporting.notes import stop_missing as stop_missing
