@@ -128,3 +128,15 @@ def test_imported_1_to_7_interactions_are_read_on_their_own_scale(tmp_path: Path
     finally:
         con.disconnect()
     assert (row["n"], row["complaints"]) == (20, 2)  # 3 of 7 is unhappy; 4 of 7 is not
+
+
+def test_revenue_at_risk_reads_each_rows_scale():
+    from cxresearch.stats import metrics
+
+    # 1-7: 6 and 7 satisfied, 5 unhappy; 1-5: 4 satisfied, 3 unhappy (hand count: 2 of 4)
+    df = pd.DataFrame({"csat": [7, 5, 4, 3], "csat_min": 1, "csat_max": [7, 7, 5, 5],
+                       "monthly_spend": [10.0, 30.0, 10.0, 50.0]})  # fmt: skip
+    row = metrics.revenue_at_risk(df, churn_probability=1.0, min_n=1, suppress_below=1).iloc[0]
+    assert row["unhappy"] == 2
+    # 4 customers x 2/4 unhappy x 1.0 x mean spend of the unhappy (30 + 50) / 2
+    assert row["estimate"] == pytest.approx(4 * 0.5 * 40.0)

@@ -48,13 +48,13 @@ def dissatisfied(t: ir.Table, score: str = "csat") -> ir.BooleanValue:
     1-2 of 1-5, 1-3 of 1-7, 1-5 of 1-10; the midpoint itself (3 of 5, 4 of 7) is neutral.
     """
     low, high = bounds(t, score)
-    return t[score].cast("int64") * 2 < low + high
+    return t[score].cast("float64") * 2 < low + high
 
 
 def top_two(t: ir.Table, score: str = "csat") -> ir.BooleanValue:
     """Whether a rating is in the top two boxes of its row's scale (4-5 of 5, 6-7 of 7)."""
     _, high = bounds(t, score)
-    return t[score].cast("int64") >= high - 1
+    return t[score].cast("float64") >= high - 1
 
 
 def declared_scales(t: ir.Table, score: str = "csat") -> list[tuple[int, int]]:
