@@ -13,6 +13,7 @@ import pytest
 
 from cxresearch.data import db, scales
 from cxresearch.data import imports as importer
+from cxresearch.data.schema import TABLES
 from cxresearch.stats import service, touchpoints
 
 
@@ -140,3 +141,29 @@ def test_revenue_at_risk_reads_each_rows_scale():
     assert row["unhappy"] == 2
     # 4 customers x 2/4 unhappy x 1.0 x mean spend of the unhappy (30 + 50) / 2
     assert row["estimate"] == pytest.approx(4 * 0.5 * 40.0)
+
+
+def test_driver_ratings_and_csat_are_put_on_the_common_scale(tmp_path: Path):
+    responses = pd.DataFrame({
+        "response_id": ["a", "b"], "source": "s", "customer_id": ["c1", "c2"], "survey_id": 1,
+        "responded_at": pd.Timestamp("2026-03-01"), "touchpoint": "relationship",
+        "language": "en", "nps": [9, 3], "csat": [7, 2], "csat_min": [1, 1],
+        "csat_max": [7, 5], "recommended_last_12m": "no", "comment": None, "weight": 1.0,
+    })  # fmt: skip
+    ratings = pd.DataFrame({
+        "response_id": ["a", "a", "b", "b"], "source": "s",
+        "attribute": ["price", "speed", "price", "speed"], "rating": [4, 10, 3, 1],
+        "rating_min": 1, "rating_max": [7, 10, 5, 10],
+    })  # fmt: skip
+    tables = {name: pd.DataFrame(columns=list(schema.names)) for name, schema in TABLES.items()}
+    tables.update(responses=responses, ratings=ratings)
+    url = db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables)
+    con = db.connect(url)
+    try:
+        got = db.read_driver_ratings(con).to_pandas().set_index("response_id").sort_index()
+    finally:
+        con.disconnect()
+    # by hand: 1 + 4 (x - 1) / (high - 1): 4 of 7 -> 3, 10 of 10 -> 5, 1 of 10 -> 1
+    assert got["price"].tolist() == pytest.approx([3.0, 3.0])
+    assert got["speed"].tolist() == pytest.approx([5.0, 1.0])
+    assert got["csat"].tolist() == pytest.approx([5.0, 2.0])
