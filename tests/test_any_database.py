@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from cxresearch.data import db, demo
 from cxresearch.data.schema import TABLES
-from cxresearch.reporting import i18n
+from cxresearch.reporting import i18n, notes
 from cxresearch.running import runner
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 #: What a notebook cannot do without (report.start(needs=...)): on a responses-only
 #: database these say what is missing; the others render in full.
-NEEDS_MORE = {"satisfaction_spend", "churn_retention", "drivers", "service_agents"}
+NEEDS_MORE = {"satisfaction_spend", "churn_retention", "drivers"}
+#: What each report's sections say they lack on a responses-only database (section notes).
+SECTION_NOTES = {
+    "nps_overview": ("segment", "country"),
+    "service_agents": ("interactions",),
+}
 
 
 def _database(path: Path, keep: set[str]) -> str:
@@ -73,6 +78,8 @@ def test_responses_only(tmp_path, databases, notebook):
     else:
         assert "This report needs" not in text
         assert "n = " in text  # real numbers with their n
+    for kind in SECTION_NOTES.get(notebook, ()):
+        assert notes.missing_text(kind) in text, (notebook, kind)
 
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -104,6 +111,6 @@ def test_every_notebook_renders_on_each_real_export(tmp_path, real_export, noteb
     assert "Traceback" not in text and not re.search(r"\b\w+Error\b", text)
     fi = i18n.Language("fi")
     # what a real export lacks, the report names, in the report's language
-    if notebook in NEEDS_MORE:
+    if notebook in NEEDS_MORE or notebook == "service_agents":
         assert "cxresearch import" in text, (name, notebook)
     assert fi.tr("Executive summary") in text

@@ -139,7 +139,7 @@ def test_demo_lists_carry_the_spend_currency(tmp_path, demo_database):
     assert pd.api.types.is_datetime64_any_dtype(back["responded_at"])
 
 
-def test_a_customer_paying_in_several_currencies_has_no_currency(tmp_path):
+def test_a_customer_paying_in_several_currencies_has_no_amount_and_says_why(tmp_path):
     tables = demo.generate(300, seed=8)
     spend = tables["spend"]
     called = set(tables["responses"].loc[tables["responses"]["nps"] <= 6, "customer_id"])
@@ -155,6 +155,11 @@ def test_a_customer_paying_in_several_currencies_has_no_currency(tmp_path):
         con.disconnect()
     by_customer = lists.drop_duplicates("customer_id").set_index("customer_id")["currency"]
     assert by_customer[sek] == "SEK"
-    assert pd.isna(by_customer[mixed])  # a mean of DKK and EUR amounts has no one currency
+    # a mean of DKK and EUR amounts means nothing: no amount, and the file says why
+    assert by_customer[mixed] == "several (DKK, EUR), not averaged"
+    amounts = lists.drop_duplicates("customer_id").set_index("customer_id")["monthly_spend"]
+    assert pd.isna(amounts[mixed])
+    # oracle: the SEK customer's own mean, by hand from the spend table
+    assert amounts[sek] == pytest.approx(spend.loc[spend["customer_id"] == sek, "amount"].mean())
     others = by_customer.drop([sek, mixed])
     assert others.dropna().eq("EUR").all()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cxresearch.data import db
+from cxresearch.errors import DatabaseError
 from cxresearch.stats import models
 
 #: Truth of the independent generator below: spend after an answer at CSAT k, relative to
@@ -194,3 +195,23 @@ def test_weighted_clustered_errors_match_a_hand_built_sandwich():
     n, k, g = len(y), x.shape[1], 200
     cov = bread @ (summed.T @ summed) @ bread * g / (g - 1) * (n - 1) / (n - k)
     np.testing.assert_allclose(fit.bse.to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-6)
+
+
+def test_window_spend_in_several_currencies_is_refused_unless_converted(tmp_path):
+    import duckdb
+
+    url = _tiny_database(tmp_path)
+    with duckdb.connect(str(db.duckdb_path(url))) as raw:
+        raw.execute("UPDATE spend SET currency = 'SEK' WHERE customer_id = 'A' AND month = ?",
+                    [_month(4)])  # fmt: skip
+    con = db.connect(url)
+    try:
+        with pytest.raises(DatabaseError, match="amounts in EUR, SEK: they are not added up"):
+            db.read_response_spend(con, spend_window_months=3)
+        rates = {"EUR": 1.0, "SEK": 0.1}
+        out = db.read_response_spend(con, spend_window_months=3, rates=rates).to_pandas()
+    finally:
+        con.disconnect()
+    out = out.set_index("response_id").sort_index()
+    # by hand: r3's window April-June of A is 4, 5 SEK x 0.1 = 0.5, and 6: (4 + 0.5 + 6) / 3
+    np.testing.assert_allclose(out["monthly_spend"], [2.5, 10.5 / 3, 10.0])

@@ -14,10 +14,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxresearch import config
-from cxresearch.data import credentials
+from cxresearch.data import credentials, scales
 from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
 from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
-from cxresearch.data.schema import DEFAULT_SCALE
 from cxresearch.data.urls import duckdb_path as duckdb_path  # part of the db API
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
@@ -141,7 +140,7 @@ def read_customer_satisfaction(
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     per = r.group_by("customer_id").aggregate(
         responses=r.count(),
-        mean_csat=csat_on_five(r).mean(),
+        mean_csat=scales.on_common_scale(r).mean(),
         mean_nps=r.nps.cast("float64").mean(),
     )
     c = table(con, "customers")
@@ -163,19 +162,6 @@ def read_customer_satisfaction(
             else_="detractor",
         ),
     )
-
-
-def csat_on_five(t: ir.Table, score: str = "csat") -> ir.FloatingValue:
-    """CSAT on the 1-5 scale: ``1 + 4 (csat - low) / (high - low)`` on the row's scale.
-
-    Rows without a declared scale (or tables without scale columns) are read as 1-5.
-    """
-    value = t[score].cast("float64")
-    if f"{score}_min" not in t.columns or f"{score}_max" not in t.columns:
-        return value
-    low = t[f"{score}_min"].cast("float64").fill_null(DEFAULT_SCALE[0])
-    high = t[f"{score}_max"].cast("float64").fill_null(DEFAULT_SCALE[1])
-    return 1 + 4 * (value - low) / (high - low)
 
 
 def read_customer_spend(
@@ -214,11 +200,7 @@ def read_customer_spend(
     """
     sat = read_customer_satisfaction(con, start=start, end=end, segment=segment, country=country)
     sat = sat.filter(sat.satisfaction_level.notnull())
-    s = read_spend(con, start=start, end=end)
-    spend_currency(con, rates=rates)  # refuses mixed currencies without rates
-    if rates:
-        rate = ibis.cases(*((s.currency == c, float(v)) for c, v in rates.items()))
-        s = s.mutate(amount=s.amount * rate)
+    s = _converted(con, read_spend(con, start=start, end=end), rates)
     spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
     j = sat.inner_join(spent, "customer_id")
     return j.select(
@@ -234,6 +216,15 @@ def read_customer_spend(
     )
 
 
+def _converted(con: ibis.BaseBackend, s: ir.Table, rates: Mapping[str, float] | None) -> ir.Table:
+    """Spend rows with ``amount`` in one currency: refused if mixed without ``rates``."""
+    spend_currency(con, rates=rates)  # refuses mixed currencies without rates
+    if not rates:
+        return s
+    rate = ibis.cases(*((s.currency == c, float(v)) for c, v in rates.items()))
+    return s.mutate(amount=s.amount * rate)
+
+
 def _month_number(value: ir.Value) -> ir.IntegerValue:
     """Months since year 0 (``12 * year + month``): month arithmetic every engine runs."""
     return value.year().cast("int64") * 12 + value.month().cast("int64")
@@ -247,6 +238,7 @@ def read_response_spend(
     end: str | dt.date | None = None,
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> ir.Table:
     """Return one row per response with the customer's mean monthly spend AFTER it.
 
@@ -268,6 +260,9 @@ def read_response_spend(
         Length of the window after the response month, in months (at least 1).
     start, end, segment, country
         Filters of :func:`read_responses`.
+    rates
+        Conversion table for spend in several currencies (see :func:`read_customer_spend`);
+        without it, spend in several currencies is refused (:class:`DatabaseError`).
 
     Returns
     -------
@@ -275,7 +270,8 @@ def read_response_spend(
         ``[response_id, source, customer_id, segment, country, industry,
         satisfaction_level, months, monthly_spend]``: ``satisfaction_level`` is the
         response's CSAT (1-5), ``months`` the window's months with spend,
-        ``monthly_spend`` their mean amount.
+        ``monthly_spend`` their mean amount. CSAT given on another scale is put on 1-5
+        first (:func:`cxresearch.data.scales.on_common_scale`), rounded half up.
     """
     if int(spend_window_months) != spend_window_months or spend_window_months < 1:
         raise ValueError(
@@ -291,7 +287,7 @@ def read_response_spend(
         "segment",
         "country",
         "industry",
-        satisfaction_level=r.csat.cast("int64"),
+        satisfaction_level=(scales.on_common_scale(r) + 0.5).floor().cast("int64"),
         answered=_month_number(r.responded_at),
     )
     # the customer's next answer (of any period) closes the window: later spend follows it
@@ -307,7 +303,7 @@ def read_response_spend(
     last = r.answered + int(spend_window_months)
     r = r.mutate(until=ibis.cases((r.next_answer.notnull() & (r.next_answer < last),
                                    r.next_answer), else_=last))  # fmt: skip
-    s = table(con, "spend")
+    s = _converted(con, table(con, "spend"), rates)
     s = s.select(spend_customer=s.customer_id, amount=s.amount, spent=_month_number(s.month))
     j = r.inner_join(
         s,
@@ -375,15 +371,19 @@ def read_driver_ratings(
     Returns
     -------
     ibis.expr.types.Table
-        ``[response_id, source, segment, country, touchpoint, nps, csat, <attribute>...]``.
+        ``[response_id, source, segment, country, touchpoint, nps, csat, <attribute>...]``:
+        ``csat`` and the ratings on the common 1-5 scale
+        (:func:`cxresearch.data.scales.on_common_scale`), whatever scale each was given on.
     """
     ratings = table(con, "ratings")
     names = sorted(ratings.select("attribute").distinct().to_pandas()["attribute"].dropna())
+    rating = scales.on_common_scale(ratings, "rating")
     wide = ratings.group_by(["response_id", "source"]).aggregate(
-        **{a: (ratings.attribute == a).ifelse(ratings.rating, None).max() for a in names}
+        **{a: (ratings.attribute == a).ifelse(rating, None).max() for a in names}
     )
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
-    r = r.select("response_id", "source", "segment", "country", "touchpoint", "nps", "csat")
+    r = r.select("response_id", "source", "segment", "country", "touchpoint", "nps",
+                 csat=scales.on_common_scale(r))  # fmt: skip
     return r.inner_join(wide, ["response_id", "source"])
 
 

@@ -9,7 +9,6 @@ mean "not set" in one place instead of ``x or None`` in every notebook.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +22,8 @@ from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
 from cxresearch.data import db
 from cxresearch.reporting import i18n
-
-#: Set in the environment of kernels that render reports (not in interactive sessions).
-RUN_ENV = "CX_REPORT_RUN"
+from cxresearch.reporting.notes import RUN_ENV as RUN_ENV  # set in rendering kernels
+from cxresearch.reporting.notes import stop as stop
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,9 @@ class Context:
         Each call is made with this report's language current, so cells run out of order,
         or two reports in one kernel, never show another report's language.
         """
-        from cxresearch.reporting import display, tables, texts, themes
+        from cxresearch.reporting import display, notes, tables, texts, themes
 
-        return i18n.InLanguage(self.t, tables, themes, texts, display)
+        return i18n.InLanguage(self.t, tables, themes, texts, display, notes)
 
     @property
     def plots(self) -> i18n.InLanguage:
@@ -242,32 +240,6 @@ def _missing_text(t: i18n.Language, missing: Sequence[str], *, filtered: bool) -
         "cxresearch import (docs/import.md) and render the report again.",
         what=what,
     )
-
-
-def stop(text: str) -> None:
-    """Say why the report ends here, and skip the notebook's remaining code cells.
-
-    The text is shown as a key finding; the rendered report leaves out every cell after it.
-    In a rendering kernel the remaining code cells run as ``pass``; interactively nothing
-    is skipped. Used when a report lacks the data it needs, so that a report on an
-    empty or partial database says what is missing instead of failing.
-    """
-    display(
-        {"text/html": f'<p class="cx-note cx-stop">{html.escape(text)}</p>', "text/plain": text},
-        raw=True,
-        metadata={"cx": {"finding": text, "stop": True}},
-    )
-    if not os.environ.get(RUN_ENV):
-        return  # interactively, the researcher decides what to run next
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        shell.input_transformers_post.append(_skip_cell)
-
-
-def _skip_cell(lines: list[str]) -> list[str]:
-    return ["pass\n"]
 
 
 def _autoreload() -> None:

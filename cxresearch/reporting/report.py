@@ -22,6 +22,12 @@ from cxresearch.reporting.display import show_findings as show_findings
 from cxresearch.reporting.display import show_headline as show_headline
 from cxresearch.reporting.display import show_note as show_note
 from cxresearch.reporting.display import show_table as show_table
+from cxresearch.reporting.notes import lacks as lacks  # sections without their data
+from cxresearch.reporting.notes import missing_text as missing_text
+from cxresearch.reporting.notes import require as require
+from cxresearch.reporting.notes import show_missing as show_missing
+from cxresearch.reporting.notes import show_scales as show_scales
+from cxresearch.reporting.notes import stop_missing as stop_missing
 from cxresearch.reporting.tables import Table as Table  # the table formatter
 from cxresearch.reporting.tables import table as table
 from cxresearch.reporting.texts import MAX_EXTRA_DECIMALS as MAX_EXTRA_DECIMALS

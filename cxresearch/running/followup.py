@@ -42,7 +42,9 @@ def follow_up_lists(
         answered *no* to having recommended), each newest first and, within a day, highest
         monthly spend first. A customer appears once per list, with their latest response.
         ``monthly_spend`` is the mean monthly amount in ``currency`` (the customer's ISO
-        code in the spend table; missing when their amounts are in several currencies).
+        code in the spend table). Amounts in several currencies are never averaged: such
+        a customer has no ``monthly_spend`` and ``currency`` says so
+        (``several (DKK, EUR), not averaged``).
     """
     r = db.read_responses(con, start=since)
     r = r.filter(r.nps.notnull())
@@ -56,10 +58,15 @@ def follow_up_lists(
     wanted = wanted.filter(wanted.list.notnull())
     s = db.table(con, "spend")
     spend = s.group_by("customer_id").aggregate(
-        monthly_spend=s.amount.mean(), currency=s.currency.max(), _currencies=s.currency.nunique()
+        monthly_spend=s.amount.mean(),
+        currency=s.currency.max(),
+        _first=s.currency.min(),
+        _currencies=s.currency.nunique(),
     )
     rows = wanted.left_join(spend, "customer_id").to_pandas()
-    rows["currency"] = rows["currency"].where(rows["_currencies"] == 1)
+    rows["currency"] = _several_currencies(rows).fillna(rows["currency"])
+    # amounts in different currencies are never averaged: no amount, and the file says why
+    rows["monthly_spend"] = rows["monthly_spend"].where(rows["_currencies"].fillna(0) <= 1)
     as_of = pd.Timestamp(as_of or dt.date.today())
     rows["responded_at"] = pd.to_datetime(rows["responded_at"])
     rows = rows.sort_values("responded_at", ascending=False)
@@ -69,6 +76,17 @@ def follow_up_lists(
     rows = rows.sort_values(["list", "_day", "monthly_spend"], ascending=[True, False, False],
                             na_position="last")  # fmt: skip
     return rows[COLUMNS].reset_index(drop=True)
+
+
+def _several_currencies(rows: pd.DataFrame) -> pd.Series:
+    """``several (DKK, EUR), not averaged`` for customers paying in several currencies.
+
+    Two currencies are both named; of more, the first and last (``DKK, ..., SEK``).
+    """
+    count = rows["_currencies"].fillna(0)
+    middle = pd.Series(", ", index=rows.index).where(count == 2, ", ..., ")
+    text = "several (" + rows["_first"].astype(str) + middle + rows["currency"].astype(str)
+    return (text + "), not averaged").where(count > 1)
 
 
 def _safe_cell(value):

@@ -16,6 +16,7 @@ from cxresearch.config import (
     DEFAULT_MIN_N,
     DEFAULT_SUPPRESS_BELOW,
 )
+from cxresearch.data import scales
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import (
     TableLike,
@@ -195,7 +196,7 @@ def revenue_at_risk(
     customers: int | None = None,
     by: str | Sequence[str] | None = None,
     weights: str | None = None,
-    satisfied: int = 4,
+    satisfied: int | None = None,
     churn_probability: float = 0.95,
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
@@ -218,7 +219,9 @@ def revenue_at_risk(
     weights
         Column of respondent weights for the unhappy share; ``None``: equal weights.
     satisfied
-        Lowest score counted as satisfied; lower scores are unhappy.
+        Lowest score counted as satisfied; lower scores are unhappy. ``None``: the top
+        two boxes of each row's scale (``<score>_min``/``<score>_max`` where the data
+        hold them, else 1-5: 4 and 5), as :func:`cxresearch.stats.metrics.csat` reads it.
     churn_probability
         Assumed probability that an unhappy customer leaves.
     confidence
@@ -247,7 +250,7 @@ def revenue_at_risk(
     groups = by_list(by)
     check_columns(t, [score, spend, *groups])
     t = t.filter(t[score].notnull() & t[spend].notnull())
-    unhappy = t[score] < satisfied
+    unhappy = ~scales.top_two(t, score) if satisfied is None else t[score] < satisfied
     w, aggs = weight_aggregates(t, weights)
     counts = aggregate(
         t,

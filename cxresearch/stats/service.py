@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
+from cxresearch.data import scales
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import (
     TableLike,
@@ -23,7 +24,7 @@ def silent_dissatisfaction(
     interactions: TableLike,
     *,
     by: str | Sequence[str] | None = None,
-    unhappy_below: int = 3,
+    unhappy_below: int | None = None,
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
@@ -33,11 +34,14 @@ def silent_dissatisfaction(
     Parameters
     ----------
     interactions
-        Service contacts with ``csat`` (1-5) and ``complaint`` (boolean).
+        Service contacts with ``csat`` and ``complaint`` (boolean), and, where imported,
+        ``csat_min``/``csat_max``: the scale each contact was rated on (else 1-5).
     by
         Grouping column(s), such as ``"team"``.
     unhappy_below
-        Ratings below this count as unhappy (default: 1 and 2).
+        Ratings below this count as unhappy, on every row; ``None`` (the default): those
+        below the midpoint of each row's own scale (1-2 of 1-5, 1-3 of 1-7, 1-5 of 1-10;
+        :func:`cxresearch.data.scales.dissatisfied`).
     confidence
         Two-sided confidence level.
     min_n, suppress_below
@@ -61,7 +65,8 @@ def silent_dissatisfaction(
     t = as_table(interactions)
     groups = by_list(by)
     check_columns(t, ["csat", "complaint", *groups])
-    t = t.filter(t.csat.notnull() & (t.csat < unhappy_below))
+    unhappy = scales.dissatisfied(t) if unhappy_below is None else t.csat < unhappy_below
+    t = t.filter(t.csat.notnull() & unhappy)
     counts = aggregate(t, groups, n=t.count(), complaints=t.complaint.ifelse(1, 0).sum())
     p, _, low, high = intervals.wilson(counts["complaints"], counts["n"], confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,7 +98,8 @@ def agent_satisfaction_link(
     Parameters
     ----------
     interactions
-        Service contacts (``agent_id``, ``occurred_at``, ``csat``).
+        Service contacts (``agent_id``, ``occurred_at``, ``csat``; ``csat_min`` and
+        ``csat_max`` where imported).
     agent_satisfaction
         ``agent_id, team, month, asat``.
     by
@@ -111,12 +117,17 @@ def agent_satisfaction_link(
         ``[*by, metric, n, estimate, ci_low, ci_high, confidence, p_value, suppressed,
         unreliable]``: ``n`` agent-months, ``estimate`` Pearson's r between the agent's
         mean customer CSAT in the month and their ASAT, with a Fisher-z interval.
+
+    Notes
+    -----
+    Contacts rated on different scales are put on the common 1-5 scale
+    (:func:`cxresearch.data.scales.on_common_scale`) before an agent's mean is taken.
     """
     i = as_table(interactions)
     a = as_table(agent_satisfaction)
     i = i.filter(i.csat.notnull()).mutate(month=i.occurred_at.truncate("M").cast("date"))
     per_agent = i.group_by(["agent_id", "month"]).aggregate(
-        csat=i.csat.cast("float64").mean(), contacts=i.count()
+        csat=scales.on_common_scale(i).mean(), contacts=i.count()
     )
     a = a.mutate(month=a.month.cast("date"))
     joined = per_agent.inner_join(a, ["agent_id", "month"]).to_pandas()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
+from cxresearch.data import scales
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import TableLike, as_table, small_group_rules
 
@@ -19,33 +20,56 @@ def transactional_vs_relational(
     Parameters
     ----------
     responses
-        Responses with ``customer_id``, ``touchpoint``, ``csat`` and ``nps``: the
+        Responses with ``customer_id``, ``touchpoint``, ``csat`` and ``nps`` (and, where
+        imported, ``csat_min``/``csat_max``: the scale of each answer): the
         ``relationship`` touchpoint is the relational survey, every other one transactional.
 
     Returns
     -------
     (pandas.DataFrame, dict)
-        Per rounded transactional CSAT: ``[transactional_csat, customers, mean_nps]``;
+        Per rounded transactional CSAT: ``[transactional_csat, customers, mean_nps,
+        satisfied, unhappy]``; ``satisfied`` and ``unhappy`` count the level's customers
+        most of whose transactional answers were in the top two boxes of their own scale
+        (:func:`cxresearch.data.scales.top_two`), or below its midpoint
+        (:func:`cxresearch.data.scales.dissatisfied`);
         and the correlation (``n, estimate, ci_low, ci_high, p_value``) between the
         customer's mean transactional CSAT and mean relational NPS. The table follows
         the small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`): levels with
         fewer than ``suppress_below`` customers keep their count only (``suppressed``),
         those under ``min_n`` are flagged ``unreliable``.
+
+    Notes
+    -----
+    Answers on different scales (1-5, 1-7, 1-10) are put on the common 1-5 scale
+    (:func:`cxresearch.data.scales.on_common_scale`) before a customer's mean is taken
+    and rounded half up to a level; satisfied and unhappy are read on each answer's own
+    scale.
     """
     t = as_table(responses)
     rel = t.filter(t.touchpoint == "relationship")
     tra = t.filter((t.touchpoint != "relationship") & t.csat.notnull())
     a = rel.group_by("customer_id").aggregate(relational_nps=rel.nps.cast("float64").mean())
-    b = tra.group_by("customer_id").aggregate(transactional_csat=tra.csat.cast("float64").mean())
+    b = tra.group_by("customer_id").aggregate(
+        transactional_csat=scales.on_common_scale(tra).mean(),
+        top=scales.top_two(tra).ifelse(1.0, 0.0).mean(),
+        bottom=scales.dissatisfied(tra).ifelse(1.0, 0.0).mean(),
+    )
     per = a.inner_join(b, "customer_id").to_pandas()
     r = intervals.correlation(per["transactional_csat"], per["relational_nps"], confidence)
     per["level"] = (per["transactional_csat"] + 0.5).astype(int)
+    per["satisfied"] = (per["top"] > 0.5).astype(int)
+    per["unhappy"] = (per["bottom"] > 0.5).astype(int)
     table = (
         per.groupby("level")
-        .agg(customers=("customer_id", "size"), mean_nps=("relational_nps", "mean"))
+        .agg(
+            customers=("customer_id", "size"),
+            mean_nps=("relational_nps", "mean"),
+            satisfied=("satisfied", "sum"),
+            unhappy=("unhappy", "sum"),
+        )  # fmt: skip
         .reset_index()
         .rename(columns={"level": "transactional_csat"})
     )
     table = small_group_rules(table, min_n=min_n, suppress_below=suppress_below, n="customers",
-                              hide=["mean_nps"])  # fmt: skip
+                              hide=["mean_nps", "satisfied", "unhappy"])  # fmt: skip
     return table, r
