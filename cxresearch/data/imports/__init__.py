@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxresearch.data.imports import convert, mapping, readers, writer
+from cxresearch.data import urls
+from cxresearch.data.imports import convert, mapping, readers, staging, writer
 from cxresearch.errors import ImportValidationError
 
 __all__ = ["ImportReport", "import_files", "suggest_mapping"]
@@ -56,28 +57,77 @@ def _load_mapping(path: Path, raw: readers.RawTable, mapping_file) -> mapping.Ma
     )
 
 
-def _prepare(
-    path: Path, fmt: str, mapping_file, survey: str | None, strict: bool
-) -> tuple[writer.Batch, str, tuple[str, ...]]:
-    raw = readers.read(path, fmt)
-    m = _load_mapping(path, raw, mapping_file)
+def _unused_problems(path: Path, columns, strict: bool) -> tuple[str, ...]:
+    """Warnings for the columns a mapping leaves unused; with ``strict``, an error."""
     unused = tuple(
         f"{path}: column {c!r} is not used by the mapping (map it, or list it under ignore:)"
-        for c in (m.unused(raw) if raw.kind == "responses" else convert.unused(raw))
+        for c in columns
     )
     if unused and strict:
         raise ImportValidationError("\n".join(["--strict: nothing was imported:", *unused]))
-    mapping_bytes = Path(mapping_file).read_bytes() if mapping_file is not None else b""
-    batch = writer.Batch(
-        source=survey or m.source or path.stem,
-        kind=raw.kind,
+    return unused
+
+
+def _batch(path: Path, kind: str, encoding: str, rows: int, source: str, mapping_bytes: bytes,
+           survey: str | None) -> writer.Batch:  # fmt: skip
+    return writer.Batch(
+        source=source,
+        kind=kind,
         file_name=path.name,
         file_path=str(path.resolve()),
         sha256=_sha256(path.read_bytes()),
         mapping_sha256=_sha256(mapping_bytes + b"\0" + (survey or "").encode()),
-        encoding=raw.encoding,
-        rows=len(raw.frame),
+        encoding=encoding,
+        rows=rows,
     )
+
+
+def _prepare_staged(
+    path: Path, fmt: str, survey: str | None, strict: bool, database: str | None
+) -> tuple[writer.Batch, str, tuple[str, ...]] | None:
+    """A canonical responses CSV checked and typed in DuckDB (see :mod:`.staging`).
+
+    ``None`` when the file is not one the staging path reads, the target is not DuckDB, or
+    a check fails: the per-column path then reads the file and names every problem.
+    """
+    if urls.duckdb_path(urls.database_url(database)) is None:
+        return None
+    head = staging.header(path, fmt)
+    if head is None:
+        return None
+    source = survey or path.stem
+    staged = staging.stage(head, source)
+    if staged is None:
+        return None
+    unused = _unused_problems(path, head.unused, strict)
+    batch = _batch(path, "responses", head.encoding, staged.rows, source, b"", survey)
+    batch.responses, batch.customers, batch.ratings = (
+        staged.responses, staged.customers, staged.ratings,
+    )  # fmt: skip
+    batch.survey = {
+        "name": survey or source,
+        "kind": "relational",
+        "starts_on": staged.starts_on,
+        "ends_on": staged.ends_on,
+    }
+    return batch, "csv", unused
+
+
+def _prepare(
+    path: Path, fmt: str, mapping_file, survey: str | None, strict: bool, database: str | None
+) -> tuple[writer.Batch, str, tuple[str, ...]]:
+    if mapping_file is None:
+        staged = _prepare_staged(path, fmt, survey, strict, database)
+        if staged is not None:
+            return staged
+    raw = readers.read(path, fmt)
+    m = _load_mapping(path, raw, mapping_file)
+    unused = _unused_problems(
+        path, m.unused(raw) if raw.kind == "responses" else convert.unused(raw), strict
+    )
+    mapping_bytes = Path(mapping_file).read_bytes() if mapping_file is not None else b""
+    source = survey or m.source or path.stem
+    batch = _batch(path, raw.kind, raw.encoding, len(raw.frame), source, mapping_bytes, survey)
     if raw.kind == "responses":
         batch.responses, batch.customers, batch.ratings = convert.responses(raw, m, batch.source)
         batch.survey = {
@@ -194,7 +244,7 @@ def import_files(
     prepared = []
     for path in map(Path, paths):
         step(f"reading and validating {path.name}")
-        prepared.append((path, *_prepare(path, fmt, mapping_file, survey, strict)))
+        prepared.append((path, *_prepare(path, fmt, mapping_file, survey, strict, database)))
     statuses = _assign_sources(writer.read_log(database), [b for _, b, _, _ in prepared])
     todo = [b for (_, b, _, _), s in zip(prepared, statuses, strict=True) if s != "unchanged"]
     replaced = {}
