@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxresearch.stats import intervals
+from cxresearch.data import summary
+from cxresearch.stats import intervals, metrics
 from cxresearch.stats._utils import TableLike, by_list
 
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "none": None}
@@ -182,8 +183,20 @@ def change(
     from cxresearch.stats._utils import as_table
 
     t = as_table(data)
-    now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
-    before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
+    keys = by_list(by)
+    both = None
+    if metric in (metrics.nps, metrics.csat):  # both periods in one grouped query
+        marked = summary.with_periods(t, date_column, current, previous)
+        if marked is not None:
+            both = metric(marked, by=[*keys, summary.PERIOD], **metric_options)
+    if both is not None and (keys or set(both[summary.PERIOD]) == {"a", "b"}):
+        now, before = (
+            both[both[summary.PERIOD] == p].drop(columns=summary.PERIOD).reset_index(drop=True)
+            for p in ("a", "b")
+        )
+    else:  # an empty period still gives its one row of n = 0
+        now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
+        before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
     return difference(now, before, on=by, adjust=adjust)
 
 
