@@ -221,3 +221,39 @@ def test_import_rebuilds_the_summary_in_its_transaction(tmp_path):
                           f"{fn.__name__} after an import, by={by}")  # fmt: skip
     finally:
         con.disconnect()
+
+
+def test_report_start_asks_the_summary_first(duck_url):
+    con = db.connect(duck_url)
+    try:
+        every = {"start": None, "end": None, "segment": [], "country": []}
+        assert summary.has_responses(con, every)
+        assert summary.has_responses(con, every | {"country": "SE"}, scored="nps")
+        nobody = every | {"segment": ["nobody"]}
+        assert not summary.has_responses(con, nobody)  # cannot tell: the rows are asked
+        assert db.read_responses(con, segment="nobody").count().to_pyarrow().as_py() == 0
+        with summary.rows_only():
+            assert not summary.has_responses(con, every)
+        r = con.table("responses")
+        assert summary.last_response(con) == r.responded_at.max().to_pandas()
+    finally:
+        con.disconnect()
+
+
+def test_change_asks_once_for_both_periods_on_the_row_path_too(duck_url):
+    con = db.connect(duck_url)
+    try:
+        r = db.read_responses(con, country=["SE", "DK", "FI"])
+        r = r.mutate(w=r.weight * 2)  # another weight column: rows, through Ibis
+        assert summary.route(r, ["segment"], "w") is None
+        current = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+        previous = compare.previous_period(*current)
+        for fn in (metrics.nps, metrics.csat):
+            for by in (None, "segment", ["touchpoint", "language"]):
+                once = compare.change(fn, r, current=current, previous=previous, by=by,
+                                      weights="w")  # fmt: skip
+                now = fn(filter_dates(r, "responded_at", *current), by=by, weights="w")
+                before = fn(filter_dates(r, "responded_at", *previous), by=by, weights="w")
+                _same(once, compare.difference(now, before, on=by), f"{fn.__name__} by {by}")
+    finally:
+        con.disconnect()

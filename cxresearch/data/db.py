@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxresearch import config
-from cxresearch.data import credentials
+from cxresearch.data import credentials, summary
 from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
 from cxresearch.data.filters import (  # noqa: F401 - re-exported
     as_date,
@@ -444,8 +444,10 @@ def recent_period(con: ibis.BaseBackend, months: int = 3) -> tuple[dt.date, dt.d
     A month counts as whole when responses continue into its last week, so that a wave
     still in the field is not compared with a complete one.
     """
-    r = table(con, "responses")
-    last = pd.Timestamp(r.responded_at.max().to_pandas())
+    last = summary.last_response(con)  # a plain query where the engine takes SQL
+    if last is None:
+        last = table(con, "responses").responded_at.max().to_pandas()
+    last = pd.Timestamp(last)
     if pd.isna(last):
         raise DatabaseError("the responses table is empty")
     month_end = last + pd.offsets.MonthEnd(0)

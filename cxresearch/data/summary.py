@@ -112,6 +112,11 @@ def refresh(session) -> bool:
     return True
 
 
+def present(session) -> bool:
+    """Whether the database of an open session holds a summary (built by any version)."""
+    return {SUMMARY, ROWS} <= session.tables()
+
+
 _ROUTING = threading.local()
 
 
@@ -139,11 +144,12 @@ def usable(con: ibis.BaseBackend) -> bool:
     known = _USABLE.get(id(con))
     if known is not None and known[0]() is con:
         return known[1]
-    ok = False
-    if {SUMMARY, ROWS} <= set(con.list_tables()):
+    try:
         found = _fetch(con, f"SELECT (SELECT max(responses) FROM {ROWS}), "
                             "(SELECT count(*) FROM responses)")  # fmt: skip
-        ok = bool(found) and found[0][0] is not None and int(found[0][0]) == int(found[0][1])
+    except Exception:  # noqa: BLE001 - no summary (or no responses): not usable
+        found = []
+    ok = bool(found) and found[0][0] is not None and int(found[0][0]) == int(found[0][1])
     for key in [k for k, (ref, _) in _USABLE.items() if ref() is None]:
         del _USABLE[key]
     _USABLE[id(con)] = (weakref.ref(con), ok)
@@ -197,9 +203,9 @@ def _between(first: dt.date | None, last: dt.date | None) -> list[str]:
     return out
 
 
-def _where(found: tuple, measure: str) -> list[str]:
+def _where(found: tuple, measure: str | None) -> list[str]:
     _, start, end, segment, country = found[:5]
-    where = [f"measure = '{measure}'", *_between(start, end)]
+    where = [f"measure = '{measure}'" if measure else "TRUE", *_between(start, end)]
     if len(found) > 5:
         a, b = (" AND ".join(_between(*p)) or "TRUE" for p in found[5])
         where.append(f"(({a}) OR ({b}))")
@@ -270,6 +276,42 @@ def with_periods(t: ir.Table, column: str, current: tuple, previous: tuple) -> i
     if found is not None and column == "responded_at":
         note_origin(out, (*found[:5], ((a0, a1), (b0, b1))))
     return out
+
+
+def has_responses(con: ibis.BaseBackend, filters: dict, *, scored: str | None = None) -> bool:
+    """Whether the summary proves that responses exist under ``filters``.
+
+    Parameters
+    ----------
+    filters
+        ``start``, ``end``, ``segment``, ``country`` as :func:`db.read_responses
+        <cxresearch.data.db.read_responses>` takes them.
+    scored
+        ``"nps"``: responses with a recommend score; ``None``: any with a score.
+
+    Returns
+    -------
+    bool
+        ``True`` when the summary holds such a response; ``False`` when it cannot tell
+        (no summary, another engine, or only unscored responses): ask the rows then.
+    """
+    if con.name not in ENGINES or getattr(_ROUTING, "off", 0) or not usable(con):
+        return False
+
+    def codes(values) -> tuple | None:
+        return None if not values else (values,) if isinstance(values, str) else tuple(values)
+
+    start, end = (as_date(filters[k]) if filters.get(k) else None for k in ("start", "end"))
+    found = (con, start, end, codes(filters.get("segment")), codes(filters.get("country")))
+    where = _where(found, scored)
+    return bool(_fetch(con, f"SELECT 1 FROM {SUMMARY} WHERE {' AND '.join(where)} LIMIT 1"))
+
+
+def last_response(con: ibis.BaseBackend):
+    """``max(responded_at)`` in one plain query (``None``: another engine, or no responses)."""
+    if con.name not in ENGINES:
+        return None
+    return _fetch(con, "SELECT max(responded_at) FROM responses")[0][0]
 
 
 def _int(sql: str) -> str:

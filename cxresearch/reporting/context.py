@@ -21,7 +21,7 @@ from IPython.display import display
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
-from cxresearch.data import db
+from cxresearch.data import db, summary
 from cxresearch.reporting import i18n
 
 #: Set in the environment of kernels that render reports (not in interactive sessions).
@@ -194,6 +194,10 @@ def _missing(con: ibis.BaseBackend, needs: Sequence[str], filters: Mapping[str, 
         if (name if name not in ("comments", "nps") else "responses") not in present:
             missing.append(name)
             continue
+        if name in ("responses", "nps") and summary.has_responses(
+            con, filters, scored="nps" if name == "nps" else None
+        ):
+            continue  # the per-day summary holds some: no row query
         if name == "responses":
             rows = db.read_responses(con, **filters)
         elif name == "comments":

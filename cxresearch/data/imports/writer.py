@@ -97,7 +97,8 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
             _add_missing_columns(con, name, schema)
         for batch in batches:
             replaced[batch.source] = _write_batch(con, batch)
-        summary.refresh(con)  # the per-day summary, in the same transaction
+        if {b.kind for b in batches} & {"responses", "customers"} or not summary.present(con):
+            summary.refresh(con)  # the per-day summary, in the same transaction
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause:
             print(f"import: paused {pause} s before commit", flush=True)
