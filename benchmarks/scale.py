@@ -187,7 +187,9 @@ def main() -> None:
         f"{'rows':>7} {'pandas':>7} | {'summary MB':>10} {'rows MB':>7} {'pandas MB':>9} "
         f"{'rows':>5} {'pandas':>6}"
     )
-    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+    scratch = HERE.parent / ".data"  # git-ignored
+    scratch.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         warm = Path(tmp) / "warm.duckdb"
         build(warm, 1000)
         build_summary(warm)
