@@ -106,9 +106,12 @@ def _connect_postgres(url: str) -> ibis.BaseBackend:
 
 def table(con: ibis.BaseBackend, name: str) -> ir.Table:
     """Return one survey table as an Ibis expression, with a clear error if it is missing."""
-    if name not in con.list_tables():
-        raise DatabaseError(
-            f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
-            "is it a cxresearch database?"
-        )
-    return con.table(name)
+    try:
+        return con.table(name)
+    except Exception:
+        if name in con.list_tables():
+            raise  # not a missing table: the engine's own error says what went wrong
+    raise DatabaseError(
+        f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
+        "is it a cxresearch database?"
+    )

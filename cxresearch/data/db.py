@@ -14,9 +14,15 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxresearch import config
-from cxresearch.data import credentials, scales
+from cxresearch.data import credentials, scales, summary
 from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
-from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
+from cxresearch.data.filters import (  # noqa: F401 - re-exported
+    as_date,
+    date_literal,
+    filter_dates,
+    filter_in,
+    note_origin,
+)
 from cxresearch.data.urls import duckdb_path as duckdb_path  # part of the db API
 from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
@@ -58,7 +64,16 @@ def read_responses(
     t = filter_dates(t, "responded_at", start, end)
     t = filter_in(t, "segment", segment)
     t = filter_in(t, "country", country)
-    return t.mutate(month=t.responded_at.truncate("M").cast("date"))
+    t = t.mutate(month=t.responded_at.truncate("M").cast("date"))
+    first, last = (as_date(d) if d else None for d in (start, end))
+    return note_origin(t, (con, first, last, _codes(segment), _codes(country)))
+
+
+def _codes(values: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """A filter's codes as a tuple (``None``: no filter), as :func:`filter_in` reads them."""
+    if not values:
+        return None
+    return (values,) if isinstance(values, str) else tuple(values)
 
 
 def read_customers(
@@ -429,8 +444,10 @@ def recent_period(con: ibis.BaseBackend, months: int = 3) -> tuple[dt.date, dt.d
     A month counts as whole when responses continue into its last week, so that a wave
     still in the field is not compared with a complete one.
     """
-    r = table(con, "responses")
-    last = pd.Timestamp(r.responded_at.max().to_pandas())
+    last = summary.last_response(con)  # a plain query where the engine takes SQL
+    if last is None:
+        last = table(con, "responses").responded_at.max().to_pandas()
+    last = pd.Timestamp(last)
     if pd.isna(last):
         raise DatabaseError("the responses table is empty")
     month_end = last + pd.offsets.MonthEnd(0)

@@ -30,6 +30,7 @@ def date_literal(value: dt.date) -> ir.DateScalar:
 
 def filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
     """Keep rows whose ``column`` lies from ``start`` to ``end``, both days included."""
+    found = origin(t) if column == "responded_at" else None
     col = t[column]
     if start:
         t = t.filter(col >= date_literal(as_date(start)).cast(col.type()))
@@ -37,6 +38,8 @@ def filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
         # inclusive end date: everything before the next day
         nxt = as_date(end) + dt.timedelta(days=1)
         t = t.filter(col < date_literal(nxt).cast(col.type()))
+    if found is not None:
+        note_origin(t, _narrowed(found, start, end))
     return t
 
 
@@ -47,3 +50,37 @@ def filter_in(t: ir.Table, column: str, values) -> ir.Table:
     if isinstance(values, str):
         values = [values]
     return t.filter(t[column].isin(list(values)))
+
+
+#: Where a responses expression came from: ``(backend, start, end, segment, country)`` per
+#: expression, so that a metric can answer it from the per-day summary table
+#: (:mod:`cxresearch.data.summary`). Keyed by the expression's operation (structural
+#: equality: two reads with the same filters share an entry); a small bounded memo.
+_ORIGINS: dict = {}
+_MAX_ORIGINS = 512
+
+
+def note_origin(t: ir.Table, origin: tuple) -> ir.Table:
+    """Remember that ``t`` holds the responses described by ``origin``; return ``t``."""
+    if len(_ORIGINS) >= _MAX_ORIGINS:
+        _ORIGINS.pop(next(iter(_ORIGINS)))
+    _ORIGINS[t.op()] = origin
+    return t
+
+
+def origin(t: ir.Table) -> tuple | None:
+    """``(backend, start, end, segment, country)`` of a responses read, else ``None``."""
+    try:
+        return _ORIGINS.get(t.op())
+    except TypeError:  # pragma: no cover - an unhashable operation
+        return None
+
+
+def _narrowed(found: tuple, start, end) -> tuple:
+    """``found`` with its date range intersected with ``start``-``end``."""
+    backend, first, last, segment, country = found
+    if start:
+        first = max(as_date(start), first) if first else as_date(start)
+    if end:
+        last = min(as_date(end), last) if last else as_date(end)
+    return backend, first, last, segment, country

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxresearch.data import sqlsession
+from cxresearch.data import sqlsession, summary
 from cxresearch.data.credentials import redact_url
 from cxresearch.data.schema import TABLES
 from cxresearch.data.urls import database_url, duckdb_path
@@ -109,6 +109,7 @@ def _fill(session, tables: Mapping[str, pd.DataFrame], *, replace: bool) -> None
             session.execute(f'DROP TABLE IF EXISTS "{name}"')
         session.execute(session.ddl(name, schema))
         session.insert_frame(name, _columns(frame, schema))
+    summary.refresh(session)  # the per-day summary, in the same transaction
 
 
 #: Columns a hand-built table may leave out: a null scale means the default scale.

@@ -20,7 +20,7 @@ from IPython.display import display
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
-from cxresearch.data import db
+from cxresearch.data import db, summary
 from cxresearch.reporting import i18n
 from cxresearch.reporting.notes import RUN_ENV as RUN_ENV  # set in rendering kernels
 from cxresearch.reporting.notes import stop as stop
@@ -213,6 +213,10 @@ def _missing(con: ibis.BaseBackend, needs: Sequence[str], filters: Mapping[str, 
         if (name if name not in ("comments", "nps") else "responses") not in present:
             missing.append(name)
             continue
+        if name in ("responses", "nps") and summary.has_responses(
+            con, filters, scored="nps" if name == "nps" else None
+        ):
+            continue  # the per-day summary holds some: no row query
         if name == "responses":
             rows = db.read_responses(con, **filters)
         elif name == "comments":

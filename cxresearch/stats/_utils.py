@@ -153,22 +153,34 @@ def finish(
     value_range: float | None = 1.0,
     proportion: bool = True,
 ) -> pd.DataFrame:
-    estimate, se, low, high = values
-    out = counts[by].copy()
-    out["metric"] = metric
-    out["n"] = counts["n"].astype("int64")
-    out["effective_n"] = counts["effective_n"] if "effective_n" in counts else out["n"]
-    out["estimate"] = np.asarray(estimate, dtype=float)
-    out["std_error"] = np.asarray(se, dtype=float)
-    out["ci_low"] = np.asarray(low, dtype=float)
-    out["ci_high"] = np.asarray(high, dtype=float)
-    out["confidence"] = confidence
+    """A metric table from its counts and interval, with :func:`small_group_rules` applied.
+
+    Built column by column as arrays and turned into one DataFrame at the end: the same
+    table as ``small_group_rules`` on the assembled frame, without its per-column copies.
+    """
+    estimate, se, low, high = (np.array(v, dtype=float) for v in values)
+    n = counts["n"].to_numpy(dtype="int64")
+    eff = counts["effective_n"].to_numpy(dtype=float) if "effective_n" in counts else n
+    suppressed = n < suppress_below
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unreliable = eff < min_n
+        width = high - low
+        if value_range is not None:
+            unreliable |= width > MAX_CI_WIDTH * value_range
+        if proportion:
+            relative = width / np.abs(estimate)
+            wide = width > RELATIVE_WIDTH_FROM * (value_range or 0.0)
+            unreliable |= wide & (relative > MAX_RELATIVE_CI_WIDTH)
+    for column in (estimate, se, low, high):
+        column[suppressed] = np.nan
+    data = {c: counts[c].reset_index(drop=True) for c in by}
+    data.update(metric=metric, n=n, effective_n=eff, estimate=estimate, std_error=se,
+                ci_low=low, ci_high=high, confidence=float(confidence), suppressed=suppressed,
+                unreliable=~suppressed & unreliable)  # fmt: skip
     for col in extra:
-        out[col] = counts[col].astype("Float64" if col.startswith("weighted_") else "Int64")
-    out = small_group_rules(out, min_n=min_n, suppress_below=suppress_below,
-                            value_range=value_range, proportion=proportion, hide=extra)  # fmt: skip
-    order = [c for c in out.columns if c not in (*extra, "suppressed", "unreliable")]
-    return out[[*order, "suppressed", "unreliable", *extra]]
+        kind = "Float64" if col.startswith("weighted_") else "Int64"
+        data[col] = counts[col].astype(kind).reset_index(drop=True).mask(suppressed)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(n)))
 
 
 def weight_aggregates(t: ir.Table, weights: str | None) -> tuple[ir.Value, dict]:

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
-from cxresearch.stats import intervals
+from cxresearch.data import summary
+from cxresearch.stats import intervals, metrics
 from cxresearch.stats._utils import TableLike, by_list
 
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "none": None}
@@ -129,7 +130,7 @@ def difference(
     se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
-    p = 2 * stats.norm.sf(np.abs(statistic))
+    p = 2 * special.ndtr(-np.abs(statistic))  # the normal tail: scipy.stats.norm.sf
     out = merged[[*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b"]].copy()
     out["difference"] = diff
     out["std_error"] = se
@@ -182,8 +183,20 @@ def change(
     from cxresearch.stats._utils import as_table
 
     t = as_table(data)
-    now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
-    before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
+    keys = by_list(by)
+    both = None
+    if metric in (metrics.nps, metrics.csat):  # both periods in one grouped query
+        marked = summary.with_periods(t, date_column, current, previous)
+        if marked is not None:
+            both = metric(marked, by=[*keys, summary.PERIOD], **metric_options)
+    if both is not None and (keys or set(both[summary.PERIOD]) == {"a", "b"}):
+        now, before = (
+            both[both[summary.PERIOD] == p].drop(columns=summary.PERIOD).reset_index(drop=True)
+            for p in ("a", "b")
+        )
+    else:  # an empty period still gives its one row of n = 0
+        now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
+        before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
     return difference(now, before, on=by, adjust=adjust)
 
 

@@ -39,6 +39,7 @@ from cxresearch.config import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
 )
+from cxresearch.data import summary
 from cxresearch.data.schema import DEFAULT_SCALE
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import (
@@ -123,19 +124,12 @@ def nps(
     t = as_table(data)
     groups = by_list(by)
     check_columns(t, [score, *groups])
-    valid = t.filter(t[score].notnull())
-    s = valid[score]
-    w, aggs = weight_aggregates(valid, weights)
-    counts = aggregate(
-        valid,
-        groups,
-        **aggs,
-        invalid=out_of_range(valid, score, 0, 10),
-        promoters=(s >= PROMOTER_MIN).ifelse(1, 0).sum(),
-        detractors=(s <= DETRACTOR_MAX).ifelse(1, 0).sum(),
-        w_pro=(s >= PROMOTER_MIN).ifelse(w, 0.0).sum(),
-        w_det=(s <= DETRACTOR_MAX).ifelse(w, 0.0).sum(),
-    )
+    counts = None
+    if score == "nps":  # per-day summary: one query, no rows read
+        counts = summary.nps_counts(t, groups, weights, low=0, high=10,
+                                    promoter=PROMOTER_MIN, detractor=DETRACTOR_MAX)  # fmt: skip
+    if counts is None or counts["invalid"].sum():
+        counts = _nps_rows(t, score, groups, weights)
     check_range(t, score, 0, 10, counts["invalid"].sum())
     counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
     counts["effective_n"] = kish_n(counts)
@@ -162,6 +156,23 @@ def nps(
     centre = counts["centre"].where(~out["suppressed"])
     out["centre"] = centre.astype(float)
     return out
+
+
+def _nps_rows(t: ir.Table, score: str, groups: list[str], weights: str | None) -> pd.DataFrame:
+    """The counts behind the NPS, aggregated from the rows in the engine."""
+    valid = t.filter(t[score].notnull())
+    s = valid[score]
+    w, aggs = weight_aggregates(valid, weights)
+    return aggregate(
+        valid,
+        groups,
+        **aggs,
+        invalid=out_of_range(valid, score, 0, 10),
+        promoters=(s >= PROMOTER_MIN).ifelse(1, 0).sum(),
+        detractors=(s <= DETRACTOR_MAX).ifelse(1, 0).sum(),
+        w_pro=(s >= PROMOTER_MIN).ifelse(w, 0.0).sum(),
+        w_det=(s <= DETRACTOR_MAX).ifelse(w, 0.0).sum(),
+    )
 
 
 def csat(
@@ -232,16 +243,21 @@ def csat(
     low, high = _scale_bounds(valid, score, scale)
     top = high - 1 if satisfied is None else ibis.literal(satisfied)
     ok = valid[score] >= top
-    w, aggs = weight_aggregates(valid, weights)
     bad = valid[score].notnull() & ((valid[score] < low) | (valid[score] > high))
-    counts = aggregate(
-        valid,
-        groups,
-        **aggs,
-        satisfied=ok.ifelse(1, 0).sum(),
-        w_sat=ok.ifelse(w, 0.0).sum(),
-        invalid=bad.ifelse(1, 0).sum(),
-    )
+    counts = None
+    if score == "csat":  # per-day summary: one query, no rows read
+        counts = summary.csat_counts(t, groups, weights, scale=scale, satisfied=satisfied,
+                                     default=DEFAULT_SCALE)  # fmt: skip
+    if counts is None or counts["invalid"].sum():
+        w, aggs = weight_aggregates(valid, weights)
+        counts = aggregate(
+            valid,
+            groups,
+            **aggs,
+            satisfied=ok.ifelse(1, 0).sum(),
+            w_sat=ok.ifelse(w, 0.0).sum(),
+            invalid=bad.ifelse(1, 0).sum(),
+        )
     if counts["invalid"].sum():
         found = valid.filter(bad).select(score).limit(3).to_pandas()[score].tolist()
         per_row = scale is None and {f"{score}_min", f"{score}_max"} <= set(t.columns)

@@ -16,6 +16,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, NPS_BANDS
+from cxresearch.data import summary
 from cxresearch.stats import intervals
 from cxresearch.stats._utils import (
     TableLike,
@@ -64,6 +65,22 @@ def intent_counts(
     t = as_table(data)
     groups = by_list(by)
     check_columns(t, [score, actual, *groups, *([weights] if weights else [])])
+    counts = None
+    if (score, actual) == ("nps", "recommended_last_12m"):  # per-day summary: one query
+        counts = summary.intent_counts(t, groups, weights)
+    if counts is None:
+        counts = _intent_rows(t, score, actual, groups, weights)
+    counts["n"] = counts["recommended"] + counts["not_recommended"]
+    cols = [*groups, "score", "n", "recommended", "not_recommended", "unknown"]
+    if weights:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            counts["effective_n"] = counts["weighted_n"] ** 2 / counts["sum_w2"]
+        cols += ["weighted_recommended", "weighted_n", "effective_n"]
+    return counts[cols]
+
+
+def _intent_rows(t, score: str, actual: str, groups: list[str], weights: str | None):
+    """The engine aggregates of :func:`intent_counts`, from the rows."""
     t = t.filter(t[score].notnull())
     a = t[actual]
     answered = a.isin(["yes", "no"])
@@ -75,7 +92,7 @@ def intent_counts(
             "weighted_n": answered.ifelse(w, 0.0).sum(),
             "sum_w2": answered.ifelse(w * w, 0.0).sum(),
         }
-    counts = aggregate(
+    return aggregate(
         t.mutate(score=t[score].cast("int64")),
         [*groups, "score"],
         recommended=(a == "yes").ifelse(1, 0).sum(),
@@ -83,13 +100,6 @@ def intent_counts(
         unknown=(~a.isin(["yes", "no"]) | a.isnull()).ifelse(1, 0).sum(),
         **extra,
     )
-    counts["n"] = counts["recommended"] + counts["not_recommended"]
-    cols = [*groups, "score", "n", "recommended", "not_recommended", "unknown"]
-    if weights:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            counts["effective_n"] = counts["weighted_n"] ** 2 / counts["sum_w2"]
-        cols += ["weighted_recommended", "weighted_n", "effective_n"]
-    return counts[cols]
 
 
 def _weighted_share(counts: pd.DataFrame, confidence: float) -> tuple:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cxresearch.data import sqlsession, urls
+from cxresearch.data import sqlsession, summary, urls
 from cxresearch.data.schema import IMPORT_LOG, TABLES
 
 #: Seconds to wait before COMMIT: lets tests kill an import mid-transaction. Never set it
@@ -97,6 +97,8 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
             _add_missing_columns(con, name, schema)
         for batch in batches:
             replaced[batch.source] = _write_batch(con, batch)
+        if {b.kind for b in batches} & {"responses", "customers"} or not summary.present(con):
+            summary.refresh(con)  # the per-day summary, in the same transaction
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause:
             print(f"import: paused {pause} s before commit", flush=True)

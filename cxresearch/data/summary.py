@@ -1,0 +1,430 @@
+"""Per-day sufficient statistics of the responses: reports answered without reading rows.
+
+``response_summary`` holds, per day x segment x country x touchpoint x language x survey,
+the count of respondents and the sums of their weights and squared weights for every
+recommend score (0-10, with the yes/no/unknown answer of ``recommended_last_12m``) and every
+CSAT rating (with the scale it was given on). Each import, :func:`write_tables
+<cxresearch.data.write.write_tables>` and ``demo-data`` rebuild it in the same transaction
+that writes the responses (:func:`refresh`); ``response_summary_rows`` records how many
+responses it was built from.
+
+NPS, CSAT and intent counts on responses read with :func:`cxresearch.data.db.read_responses`
+(its date, segment and country filters) grouped by these columns (and ``month``), unweighted
+or weighted by ``weight``, are then one SQL query over the summary (:func:`nps_counts`,
+:func:`csat_counts`, :func:`intent_counts`). A database without the summary (an older file)
+gets the same query over the responses themselves: still one round trip. Any other shape
+(a per-customer join, another column, another weight, Spark) returns ``None`` and the metric
+aggregates the rows through Ibis, as before; both give the same numbers
+(``tests/test_summary.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.formats.pandas import PandasData
+
+from cxresearch.data.filters import as_date, date_literal, note_origin, origin
+
+SUMMARY = "response_summary"
+ROWS = "response_summary_rows"
+
+#: Columns a metric may group by and still be answered from the summary.
+GROUPS = ("segment", "country", "touchpoint", "language", "survey_id", "month")
+#: The column :func:`with_periods` adds: ``"a"`` for the current period, ``"b"`` the earlier.
+PERIOD = "_period"
+#: Backends that run the summary SQL; others (Spark) aggregate rows.
+ENGINES = ("duckdb", "postgres")
+
+_COLUMNS = """(
+    day DATE, segment VARCHAR, country VARCHAR, touchpoint VARCHAR, language VARCHAR,
+    survey_id BIGINT, measure VARCHAR, score INTEGER, scale_min INTEGER, scale_max INTEGER,
+    recommended VARCHAR, n BIGINT, sum_w DOUBLE PRECISION, sum_w2 DOUBLE PRECISION
+)"""
+
+_DIMS = (
+    "CAST(r.responded_at AS DATE)",
+    "c.segment",
+    "c.country",
+    "r.touchpoint",
+    "r.language",
+    "r.survey_id",
+)
+
+
+def _per_measure(measure: str) -> str:
+    """The summary rows of one measure, computed from the responses (SQL)."""
+    if measure == "nps":
+        cols = ["r.nps", "CAST(NULL AS INTEGER)", "CAST(NULL AS INTEGER)",
+                "r.recommended_last_12m"]  # fmt: skip
+        keys = ["r.nps", "r.recommended_last_12m"]
+    else:
+        cols = ["r.csat", "r.csat_min", "r.csat_max", "CAST(NULL AS VARCHAR)"]
+        keys = ["r.csat", "r.csat_min", "r.csat_max"]
+    w = "CAST(r.weight AS DOUBLE PRECISION)"
+    select = ", ".join(
+        [*_DIMS, f"'{measure}'", *(f"CAST({c} AS INTEGER)" if i < 3 else c
+                                   for i, c in enumerate(cols))]
+    )  # fmt: skip
+    names = ("day, segment, country, touchpoint, language, survey_id, measure, score, "
+             "scale_min, scale_max, recommended")  # fmt: skip
+    return (
+        f"SELECT {select}, count(*), sum({w}), sum({w} * {w}) "
+        "FROM responses r LEFT JOIN customers c ON r.customer_id = c.customer_id "
+        f"WHERE r.{measure} IS NOT NULL GROUP BY {', '.join([*_DIMS, *keys])}"
+    ), names
+
+
+def refresh(session) -> bool:
+    """Rebuild the summary from ``responses`` and ``customers``, inside the caller's transaction.
+
+    Parameters
+    ----------
+    session
+        An open :class:`cxresearch.data.sqlsession.Session` (DuckDB or PostgreSQL).
+
+    Returns
+    -------
+    bool
+        Whether a summary was written: without both tables the summary is dropped, so
+        that no stale summary outlives the responses it described.
+    """
+    tables = session.tables()
+    if not {"responses", "customers"} <= tables:
+        session.execute(f"DROP TABLE IF EXISTS {SUMMARY}")
+        session.execute(f"DROP TABLE IF EXISTS {ROWS}")
+        return False
+    session.execute(f"CREATE TABLE IF NOT EXISTS {SUMMARY} {_COLUMNS}")
+    session.execute(f"CREATE TABLE IF NOT EXISTS {ROWS} (responses BIGINT)")
+    session.execute(f"DELETE FROM {SUMMARY}")
+    session.execute(f"DELETE FROM {ROWS}")
+    for measure in ("nps", "csat"):
+        select, names = _per_measure(measure)
+        session.execute(f"INSERT INTO {SUMMARY} ({names}, n, sum_w, sum_w2) {select}")
+    session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
+    return True
+
+
+def present(session) -> bool:
+    """Whether the database of an open session holds a summary (built by any version)."""
+    return {SUMMARY, ROWS} <= session.tables()
+
+
+_ROUTING = threading.local()
+
+
+@contextlib.contextmanager
+def rows_only() -> Iterator[None]:
+    """Within this block metrics aggregate rows through Ibis (the path the summary must match)."""
+    _ROUTING.off = getattr(_ROUTING, "off", 0) + 1
+    try:
+        yield
+    finally:
+        _ROUTING.off -= 1
+
+
+#: Per connection object (Ibis backends compare equal by database, so by ``id``):
+#: a weak reference to it and whether its summary is usable.
+_USABLE: dict[int, tuple[weakref.ref, bool]] = {}
+
+
+def usable(con: ibis.BaseBackend) -> bool:
+    """Whether ``con`` holds a summary built from its current responses (checked once).
+
+    The check compares the count of responses with the count the summary was built from,
+    which catches rows written around :func:`refresh`.
+    """
+    known = _USABLE.get(id(con))
+    if known is not None and known[0]() is con:
+        return known[1]
+    try:
+        found = _fetch(con, f"SELECT (SELECT max(responses) FROM {ROWS}), "
+                            "(SELECT count(*) FROM responses)")  # fmt: skip
+    except Exception:  # noqa: BLE001 - no summary (or no responses): not usable
+        found = []
+    ok = bool(found) and found[0][0] is not None and int(found[0][0]) == int(found[0][1])
+    for key in [k for k, (ref, _) in _USABLE.items() if ref() is None]:
+        del _USABLE[key]
+    _USABLE[id(con)] = (weakref.ref(con), ok)
+    return ok
+
+
+def _fetch(con: ibis.BaseBackend, sql: str) -> list[tuple]:
+    """Run ``sql`` on the backend's own connection; rows as tuples."""
+    if con.name == "duckdb":
+        return con.con.execute(sql).fetchall()
+    cur = con.raw_sql(sql)
+    try:
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def route(t: ir.Table, by: Sequence[str], weights: str | None) -> tuple | None:
+    """Where ``t`` came from, when its counts grouped by ``by`` can come from the summary.
+
+    Returns
+    -------
+    tuple or None
+        The origin :func:`cxresearch.data.filters.origin` recorded (backend, dates,
+        segments, countries), or ``None``: the metric then aggregates rows.
+    """
+    if getattr(_ROUTING, "off", 0) or weights not in (None, "weight"):
+        return None
+    if not isinstance(t, ir.Table):
+        return None
+    found = origin(t)
+    if found is None or found[0].name not in ENGINES:
+        return None
+    periods = found[5] if len(found) > 5 else None
+    if any(column not in GROUPS and not (column == PERIOD and periods) for column in by):
+        return None
+    return found
+
+
+def _quote(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _between(first: dt.date | None, last: dt.date | None) -> list[str]:
+    """SQL conditions keeping the days from ``first`` to ``last``, both included."""
+    out = []
+    if first:
+        out.append(f"day >= DATE '{first.isoformat()}'")
+    if last:
+        out.append(f"day < DATE '{(last + dt.timedelta(days=1)).isoformat()}'")
+    return out
+
+
+def _where(found: tuple, measure: str | None) -> list[str]:
+    _, start, end, segment, country = found[:5]
+    where = [f"measure = '{measure}'" if measure else "TRUE", *_between(start, end)]
+    if len(found) > 5:
+        a, b = (" AND ".join(_between(*p)) or "TRUE" for p in found[5])
+        where.append(f"(({a}) OR ({b}))")
+    for column, values in (("segment", segment), ("country", country)):
+        if values:
+            where.append(f"{column} IN ({', '.join(_quote(v) for v in values)})")
+    return where
+
+
+def _group_sql(column: str, found: tuple) -> str:
+    if column == PERIOD:
+        first = " AND ".join(_between(*found[5][0])) or "TRUE"
+        return f"CASE WHEN {first} THEN 'a' ELSE 'b' END"
+    return "CAST(date_trunc('month', day) AS DATE)" if column == "month" else column
+
+
+def _query(
+    found: tuple, measure: str, by: Sequence[str], aggregates: dict[str, str], schema: dict
+) -> pd.DataFrame:
+    """One grouped query over the summary (or the responses), typed as Ibis types its result.
+
+    ``schema`` gives the Ibis type of every output column (groups and aggregates).
+    """
+    con = found[0]
+    if usable(con):
+        source = SUMMARY
+    else:
+        select, names = _per_measure(measure)
+        cols = f"{names}, n, sum_w, sum_w2"
+        source = f"(SELECT * FROM ({select}) AS s0 ({cols})) AS s"
+    keys = [_group_sql(c, found) for c in by]
+    select = [f"{k} AS {c}" for k, c in zip(keys, by, strict=True)]
+    select += [f"{sql} AS {name}" for name, sql in aggregates.items()]
+    sql = f"SELECT {', '.join(select)} FROM {source} WHERE {' AND '.join(_where(found, measure))}"
+    if keys:
+        sql += f" GROUP BY {', '.join(keys)}"
+    rows = _fetch(con, sql)
+    frame = pd.DataFrame(rows, columns=[*by, *aggregates])
+    out = PandasData.convert_table(frame, ibis.schema({c: schema[c] for c in frame.columns}))
+    if by:
+        out = out.sort_values(list(by), ignore_index=True)
+    return out
+
+
+def with_periods(t: ir.Table, column: str, current: tuple, previous: tuple) -> ir.Table | None:
+    """``t`` cut to two periods, each row marked ``a`` (current) or ``b`` in :data:`PERIOD`.
+
+    One grouped query then gives a metric for both periods (through the summary when ``t``
+    fits it, else through Ibis). ``None`` when the periods overlap (a row would belong to
+    both) or ``t`` has no such column.
+    """
+    if column not in t.columns:
+        return None
+    (a0, a1), (b0, b1) = ((as_date(x), as_date(y)) for x, y in (current, previous))
+    if a0 <= b1 and b0 <= a1:
+        return None
+    col = t[column]
+
+    def inside(first: dt.date, last: dt.date) -> ir.BooleanValue:
+        nxt = last + dt.timedelta(days=1)
+        return (col >= date_literal(first).cast(col.type())) & (
+            col < date_literal(nxt).cast(col.type())
+        )
+
+    in_a = inside(a0, a1)
+    out = t.filter(in_a | inside(b0, b1)).mutate(**{PERIOD: ibis.ifelse(in_a, "a", "b")})
+    found = origin(t)
+    if found is not None and column == "responded_at":
+        note_origin(out, (*found[:5], ((a0, a1), (b0, b1))))
+    return out
+
+
+def has_responses(con: ibis.BaseBackend, filters: dict, *, scored: str | None = None) -> bool:
+    """Whether the summary proves that responses exist under ``filters``.
+
+    Parameters
+    ----------
+    filters
+        ``start``, ``end``, ``segment``, ``country`` as :func:`db.read_responses
+        <cxresearch.data.db.read_responses>` takes them.
+    scored
+        ``"nps"``: responses with a recommend score; ``None``: any with a score.
+
+    Returns
+    -------
+    bool
+        ``True`` when the summary holds such a response; ``False`` when it cannot tell
+        (no summary, another engine, or only unscored responses): ask the rows then.
+    """
+    if con.name not in ENGINES or getattr(_ROUTING, "off", 0) or not usable(con):
+        return False
+
+    def codes(values) -> tuple | None:
+        return None if not values else (values,) if isinstance(values, str) else tuple(values)
+
+    start, end = (as_date(filters[k]) if filters.get(k) else None for k in ("start", "end"))
+    found = (con, start, end, codes(filters.get("segment")), codes(filters.get("country")))
+    where = _where(found, scored)
+    return bool(_fetch(con, f"SELECT 1 FROM {SUMMARY} WHERE {' AND '.join(where)} LIMIT 1"))
+
+
+def last_response(con: ibis.BaseBackend):
+    """``max(responded_at)`` in one plain query (``None``: another engine, or no responses)."""
+    if con.name not in ENGINES:
+        return None
+    return _fetch(con, "SELECT max(responded_at) FROM responses")[0][0]
+
+
+def _int(sql: str) -> str:
+    return f"CAST({sql} AS BIGINT)"
+
+
+def _weights(weights: str | None) -> tuple[str, str]:
+    """SQL of the weight sum and squared-weight sum of a cell (counts when unweighted)."""
+    if weights is None:
+        return "CAST(n AS DOUBLE PRECISION)", "CAST(n AS DOUBLE PRECISION)"
+    return "sum_w", "sum_w2"
+
+
+def _base(weights: str | None) -> tuple[dict, dict]:
+    if weights is None:
+        total = "CAST(coalesce(sum(n), 0) AS DOUBLE PRECISION)"
+        aggs = {"n": _int("coalesce(sum(n), 0)"), "sum_w": total, "sum_w2": total}
+    else:
+        aggs = {"n": _int("coalesce(sum(n), 0)"), "sum_w": "sum(sum_w)", "sum_w2": "sum(sum_w2)"}
+    return aggs, {"n": "int64", "sum_w": "float64", "sum_w2": "float64"}
+
+
+def nps_counts(
+    t: ir.Table, by: Sequence[str], weights: str | None, *, low: int, high: int,
+    promoter: int, detractor: int,
+) -> pd.DataFrame | None:  # fmt: skip
+    """The aggregates of :func:`cxresearch.stats.metrics.nps` from the summary, or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``[*by, n, sum_w, sum_w2, invalid, promoters, detractors, w_pro, w_det]``, one
+        sorted row per group, as the row path computes them; ``None`` when ``t`` and
+        ``by`` do not fit the summary.
+    """
+    found = route(t, by, weights)
+    if found is None:
+        return None
+    aggs, schema = _base(weights)
+    w, _ = _weights(weights)
+    aggs.update(
+        invalid=_int(f"sum(CASE WHEN score < {low} OR score > {high} THEN n ELSE 0 END)"),
+        promoters=_int(f"sum(CASE WHEN score >= {promoter} THEN n ELSE 0 END)"),
+        detractors=_int(f"sum(CASE WHEN score <= {detractor} THEN n ELSE 0 END)"),
+        w_pro=f"sum(CASE WHEN score >= {promoter} THEN {w} ELSE 0.0 END)",
+        w_det=f"sum(CASE WHEN score <= {detractor} THEN {w} ELSE 0.0 END)",
+    )
+    schema.update(invalid="int64", promoters="int64", detractors="int64", w_pro="float64",
+                  w_det="float64")  # fmt: skip
+    return _query(found, "nps", by, aggs, schema | _types(t, by))
+
+
+def csat_counts(
+    t: ir.Table, by: Sequence[str], weights: str | None, *, scale: tuple[int, int] | None,
+    satisfied: int | None, default: tuple[int, int],
+) -> pd.DataFrame | None:  # fmt: skip
+    """The aggregates of :func:`cxresearch.stats.metrics.csat` from the summary, or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``[*by, n, sum_w, sum_w2, satisfied, w_sat, invalid]``.
+    """
+    found = route(t, by, weights)
+    if found is None:
+        return None
+    if scale is not None:
+        low, high = str(int(scale[0])), str(int(scale[1]))
+    else:
+        low, high = f"coalesce(scale_min, {default[0]})", f"coalesce(scale_max, {default[1]})"
+    top = f"({high} - 1)" if satisfied is None else str(int(satisfied))
+    aggs, schema = _base(weights)
+    w, _ = _weights(weights)
+    aggs.update(
+        satisfied=_int(f"sum(CASE WHEN score >= {top} THEN n ELSE 0 END)"),
+        w_sat=f"sum(CASE WHEN score >= {top} THEN {w} ELSE 0.0 END)",
+        invalid=_int(f"sum(CASE WHEN score < {low} OR score > {high} THEN n ELSE 0 END)"),
+    )
+    schema.update(satisfied="int64", w_sat="float64", invalid="int64")
+    return _query(found, "csat", by, aggs, schema | _types(t, by))
+
+
+def intent_counts(t: ir.Table, by: Sequence[str], weights: str | None) -> pd.DataFrame | None:
+    """The engine aggregates of :func:`cxresearch.stats.models.intent_counts`, or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``[*by, score, recommended, not_recommended, unknown]`` and, weighted,
+        ``weighted_recommended, weighted_n, sum_w2``; sorted by ``[*by, score]``.
+    """
+    found = route(t, by, weights)
+    if found is None:
+        return None
+    answered = "recommended IN ('yes', 'no')"
+    aggs = {
+        "recommended": _int("sum(CASE WHEN recommended = 'yes' THEN n ELSE 0 END)"),
+        "not_recommended": _int("sum(CASE WHEN recommended = 'no' THEN n ELSE 0 END)"),
+        "unknown": _int(f"sum(CASE WHEN {answered} THEN 0 ELSE n END)"),
+    }
+    schema = dict.fromkeys(aggs, "int64")
+    if weights:
+        aggs.update(
+            weighted_recommended="sum(CASE WHEN recommended = 'yes' THEN sum_w ELSE 0.0 END)",
+            weighted_n=f"sum(CASE WHEN {answered} THEN sum_w ELSE 0.0 END)",
+            sum_w2=f"sum(CASE WHEN {answered} THEN sum_w2 ELSE 0.0 END)",
+        )
+        schema.update(dict.fromkeys(("weighted_recommended", "weighted_n", "sum_w2"), "float64"))
+    # the summary's score is the recommend score cast to an integer, as the row path casts it
+    types = schema | _types(t, by) | {"score": "int64"}
+    return _query(found, "nps", [*by, "score"], aggs, types)
+
+
+def _types(t: ir.Table, by: Sequence[str]) -> dict:
+    schema = t.schema()
+    return {c: schema[c] for c in by}
