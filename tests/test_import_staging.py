@@ -269,3 +269,24 @@ def test_a_bad_value_on_row_900000_of_a_large_file_is_named(tmp_path):
         imports.import_files([path], database=url)
     assert "large.csv, row 900000, column 'country': 'Atlantis'" in str(info.value)
     assert not db.duckdb_path(url).exists() or content(url).get("responses", []) == []
+
+
+def test_two_staged_files_into_a_new_database_in_a_new_folder(tmp_path):
+    """Staged in memory, the database file attached only to write: a dry run creates none."""
+    first = write(tmp_path, "\n".join([HEADER, *GOOD]) + "\n", "first.csv")
+    second = write(tmp_path, "\n".join([HEADER, GOOD[0].replace("r1,", "r9,")]) + "\n", "b.csv")
+    url = f"duckdb:///{tmp_path}/new/cx.duckdb"
+    reports = imports.import_files([first, second], database=url, dry_run=True)
+    assert [r.status for r in reports] == ["validated", "validated"]
+    assert not db.duckdb_path(url).exists()
+    reports = imports.import_files([first, second], database=url)
+    assert [(r.status, r.rows) for r in reports] == [("imported", 3), ("imported", 1)]
+    got = content(url)
+    assert sorted(r[0] for r in got["responses"]) == ["r1", "r2", "r3", "r9"]
+    assert {r[0] for r in got["customers"]} >= {"c1", "c2"}
+    # into the existing file (staged in its own connection): unchanged, then a new file
+    third = write(tmp_path, "\n".join([HEADER, GOOD[1].replace("r2,", "r7,")]) + "\n", "c.csv")
+    reports = imports.import_files([first, third], database=url)
+    assert [r.status for r in reports] == ["unchanged", "imported"]
+    assert len(content(url)["responses"]) == 5
+    assert staging.stage(staging.header(third, "auto"), "c").rows == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -48,6 +49,9 @@ class Session:
         """Names of the tables in the database's default schema."""
         raise NotImplementedError
 
+    def open_target(self) -> None:
+        """Make sure the database itself is open (see :class:`DuckDBSession`)."""
+
     def close(self) -> None:
         """Close the connection."""
         raise NotImplementedError
@@ -69,18 +73,44 @@ class Session:
 
 
 class DuckDBSession(Session):
-    """A DuckDB file opened for writing."""
+    """A DuckDB file opened for writing.
+
+    With ``defer=True`` the session starts as an in-memory database (where temporary
+    tables can be prepared) and the file is opened only by :meth:`open_target`, which
+    attaches it and makes it the default database: nothing creates the file before then.
+    """
 
     dialect = "duckdb"
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, *, defer: bool = False) -> None:
         import duckdb
 
         self._path = path
+        self._deferred = defer
         try:
-            self._con = duckdb.connect(str(path))
+            self._con = duckdb.connect() if defer else duckdb.connect(str(path))
         except duckdb.Error as exc:  # locked by another process, damaged, not DuckDB
             raise urls.duckdb_open_error(path, exc) from None
+
+    @property
+    def connection(self):
+        """The DuckDB connection (temporary tables made in it are readable by the writes)."""
+        return self._con
+
+    def open_target(self) -> None:
+        """Attach the file to a deferred session and make it the default database."""
+        import duckdb
+
+        if not self._deferred:
+            return
+        literal = "'" + str(self._path).replace("'", "''") + "'"
+        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con.execute(f"ATTACH {literal} AS cx_target")
+            self._con.execute("USE cx_target")
+        except duckdb.Error as exc:
+            raise urls.duckdb_open_error(self._path, exc) from None
+        self._deferred = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement; a damaged file's read error names the file in one line."""

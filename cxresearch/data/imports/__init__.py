@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxresearch.data import urls
+from cxresearch.data import sqlsession, urls
 from cxresearch.data.imports import convert, mapping, readers, staging, writer
-from cxresearch.errors import ImportValidationError
+from cxresearch.errors import DatabaseError, ImportValidationError
 
 __all__ = ["ImportReport", "import_files", "suggest_mapping"]
 
@@ -82,28 +82,62 @@ def _batch(path: Path, kind: str, encoding: str, rows: int, source: str, mapping
     )
 
 
+class StagingArea:
+    """The DuckDB session in which canonical files are staged and then written.
+
+    Opened at the first file the staging path reads: on the database file when it exists
+    (so the write reads the staged tables in the same connection), otherwise in memory
+    with the file attached only when writing (nothing creates it before then).
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self.path = urls.duckdb_path(urls.database_url(database))
+        self.session: sqlsession.DuckDBSession | None = None
+        self.staged = 0
+
+    def connection(self):
+        """The session's DuckDB connection; ``None`` if the database cannot be opened."""
+        if self.session is None:
+            try:
+                if self.path.exists():
+                    self.session = sqlsession.DuckDBSession(self.path)
+                else:
+                    self.session = sqlsession.DuckDBSession(self.path, defer=True)
+            except DatabaseError:
+                return None  # the per-column path runs and the write reports the error
+        return self.session.connection
+
+    def close(self) -> None:
+        """Close the session (its staged tables go with it)."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
 def _prepare_staged(
-    path: Path, fmt: str, survey: str | None, strict: bool, database: str | None
+    path: Path, fmt: str, survey: str | None, strict: bool, area: StagingArea
 ) -> tuple[writer.Batch, str, tuple[str, ...]] | None:
     """A canonical responses CSV checked and typed in DuckDB (see :mod:`.staging`).
 
     ``None`` when the file is not one the staging path reads, the target is not DuckDB, or
     a check fails: the per-column path then reads the file and names every problem.
     """
-    if urls.duckdb_path(urls.database_url(database)) is None:
+    if area.path is None:
         return None
     head = staging.header(path, fmt)
     if head is None:
         return None
+    con = area.connection()
+    if con is None:
+        return None
     source = survey or path.stem
-    staged = staging.stage(head, source)
+    area.staged += 1
+    staged = staging.stage_in(con, head, source, str(area.staged))
     if staged is None:
         return None
     unused = _unused_problems(path, head.unused, strict)
     batch = _batch(path, "responses", head.encoding, staged.rows, source, b"", survey)
-    batch.responses, batch.customers, batch.ratings = (
-        staged.responses, staged.customers, staged.ratings,
-    )  # fmt: skip
+    batch.staged = staged.sql
     batch.survey = {
         "name": survey or source,
         "kind": "relational",
@@ -114,10 +148,10 @@ def _prepare_staged(
 
 
 def _prepare(
-    path: Path, fmt: str, mapping_file, survey: str | None, strict: bool, database: str | None
+    path: Path, fmt: str, mapping_file, survey: str | None, strict: bool, area: StagingArea
 ) -> tuple[writer.Batch, str, tuple[str, ...]]:
     if mapping_file is None:
-        staged = _prepare_staged(path, fmt, survey, strict, database)
+        staged = _prepare_staged(path, fmt, survey, strict, area)
         if staged is not None:
             return staged
     raw = readers.read(path, fmt)
@@ -242,17 +276,21 @@ def import_files(
     """
     step = on_step or (lambda _: None)
     prepared = []
-    for path in map(Path, paths):
-        step(f"reading and validating {path.name}")
-        prepared.append((path, *_prepare(path, fmt, mapping_file, survey, strict, database)))
-    statuses = _assign_sources(writer.read_log(database), [b for _, b, _, _ in prepared])
-    todo = [b for (_, b, _, _), s in zip(prepared, statuses, strict=True) if s != "unchanged"]
-    replaced = {}
-    if todo and not dry_run:
-        step(f"writing {sum(b.rows for b in todo):,} rows in one transaction")
-        t0 = time.perf_counter()
-        replaced = writer.write(database, todo)
-        step(f"committed in {time.perf_counter() - t0:.1f} s")
+    area = StagingArea(database)
+    try:
+        for path in map(Path, paths):
+            step(f"reading and validating {path.name}")
+            prepared.append((path, *_prepare(path, fmt, mapping_file, survey, strict, area)))
+        statuses = _assign_sources(writer.read_log(database), [b for _, b, _, _ in prepared])
+        todo = [b for (_, b, _, _), s in zip(prepared, statuses, strict=True) if s != "unchanged"]
+        replaced = {}
+        if todo and not dry_run:
+            step(f"writing {sum(b.rows for b in todo):,} rows in one transaction")
+            t0 = time.perf_counter()
+            replaced = writer.write(database, todo, area.session)
+            step(f"committed in {time.perf_counter() - t0:.1f} s")
+    finally:
+        area.close()
     return [
         ImportReport(
             path,

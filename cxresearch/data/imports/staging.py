@@ -1,10 +1,13 @@
 """Canonical CSV responses checked in DuckDB: loaded as text, validated and typed in SQL.
 
 A canonical responses CSV (plain UTF-8, canonical column names, no mapping) is loaded with
-DuckDB's ``read_csv`` (every column as text) into an in-memory staging database. Every
-check of :func:`cxresearch.data.imports.convert.responses` runs there as a set operation
-(``TRY_CAST``, joins with the allowed vocabularies, ``count(DISTINCT ...)``), and the typed
-rows leave as Arrow-backed frames that the writer inserts with ``INSERT ... SELECT``.
+DuckDB's ``read_csv`` (every column as text) into a temporary table of the connection
+that later writes the import (:func:`stage_in`). Every check of
+:func:`cxresearch.data.imports.convert.responses` runs there as a set operation
+(``TRY_CAST``, joins with the allowed vocabularies, ``count(DISTINCT ...)``), and the writer
+copies the typed rows with ``INSERT ... SELECT`` in the same connection: the rows never
+leave the engine. :func:`stage` does the same in a connection of its own and returns the
+rows as DataFrames (for tests and comparisons).
 
 The staging path accepts a subset of what the per-column path accepts (ISO dates, plain
 numbers, the vocabularies) and converts those values the same way. When the file is not
@@ -68,14 +71,19 @@ class Header:
 
 @dataclass
 class Staged:
-    """A canonical responses file validated and typed in DuckDB."""
+    """A canonical responses file validated and typed in DuckDB.
+
+    ``sql``: per table, a query over the staging tables giving its rows in the file's order
+    (responses without ``survey_id``). :func:`stage` also fills the frames.
+    """
 
     rows: int
-    responses: pd.DataFrame
-    customers: pd.DataFrame
-    ratings: pd.DataFrame
     starts_on: object
     ends_on: object
+    sql: dict[str, str]
+    responses: pd.DataFrame | None = None
+    customers: pd.DataFrame | None = None
+    ratings: pd.DataFrame | None = None
 
 
 def header(path: Path, fmt: str) -> Header | None:
@@ -212,15 +220,16 @@ LOOKUPS = {
 }
 
 
-def _lookup(con, column: str, blank: str) -> str | None:
+def _lookup(con, key: str, column: str, blank: str) -> str | None:
     """SQL for the stored value of lookup ``column`` of table ``r``; ``None`` if unsure.
 
     The distinct values are decided in Python. When each is stored as it is (or, blank,
     as ``blank``), the SQL is a ``CASE``; otherwise table ``lk_<column>(raw, value)`` is
     registered and the SQL names its ``value``, which needs the join :func:`_join` gives.
+    ``key`` tells the tables of one staged file from another's.
     """
     decide = LOOKUPS[column]()
-    values = [r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM typed').fetchall()]
+    values = [r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM typed_{key}').fetchall()]
     decided = []
     for value in values:
         cell = _cell(value)
@@ -232,49 +241,78 @@ def _lookup(con, column: str, blank: str) -> str | None:
         listed = ", ".join(_text(v) for v in blanks) or "NULL"
         return f'CASE WHEN r."{column}" IN ({listed}) THEN {blank} ELSE r."{column}" END'
     schema = pa.schema([("raw", pa.string()), ("value", pa.string())])
-    con.register(f"lk_{column}", pa.table([values, decided], schema=schema))
-    return f"lk_{column}.value"
+    con.register(f"lk_{key}_{column}", pa.table([values, decided], schema=schema))
+    return f"lk_{key}_{column}.value"
 
 
-def _join(column: str) -> str:
-    return f'LEFT JOIN lk_{column} ON lk_{column}.raw = r."{column}"'
+def _join(key: str, column: str) -> str:
+    return f'LEFT JOIN lk_{key}_{column} ON lk_{key}_{column}.raw = r."{column}"'
 
 
 def stage(head: Header, source: str) -> Staged | None:
-    """Load, check and type a canonical responses file in DuckDB.
+    """Load, check and type a canonical responses file in DuckDB; the rows as frames.
 
-    Returns ``None`` when DuckDB cannot read the file as the per-column reader would
-    (ragged rows, broken quotes, bytes that are not UTF-8) or when any check fails; the
-    caller then reads it the per-column way, which names every problem.
+    Like :func:`stage_in` in an in-memory connection of its own, with
+    :attr:`Staged.responses`, :attr:`Staged.customers` and :attr:`Staged.ratings` filled.
     """
     import duckdb
 
     con = duckdb.connect()
     try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET preserve_insertion_order = true")
-        con.execute("SET TimeZone = 'UTC'")
-        try:
-            return _stage(con, head, source)
-        except duckdb.Error:
-            return None
+        staged = stage_in(con, head, source, "0")
+        if staged is not None:
+            staged.responses, staged.customers, staged.ratings = (
+                _frame(con, staged.sql[t]) for t in ("responses", "customers", "ratings")
+            )
+        return staged
     finally:
         con.close()
 
 
-def _stage(con, head: Header, source: str) -> Staged | None:
-    con.execute(_load_sql(head, source))
+def stage_in(con, head: Header, source: str, key: str) -> Staged | None:
+    """Load, check and type a canonical responses file into temporary tables of ``con``.
+
+    ``con`` is a DuckDB connection (the one that later writes the rows); ``key`` names this
+    file's tables (``typed_<key>``, ``customers_<key>``, ``lk_<key>_<column>``). Returns
+    ``None``, leaving none of them behind, when DuckDB cannot read the file as the
+    per-column reader would (ragged rows, broken quotes, bytes that are not UTF-8) or when
+    any check fails; the caller then reads it the per-column way, which names every problem.
+    """
+    import duckdb
+
+    con.execute("SET SESSION enable_progress_bar = false")
+    con.execute("SET SESSION TimeZone = 'UTC'")
+    try:
+        staged = _stage(con, head, source, key)
+    except duckdb.Error:
+        staged = None
+    if staged is None:
+        drop(con, key)
+    return staged
+
+
+def drop(con, key: str) -> None:
+    """Remove the temporary tables and registered lookups of staged file ``key``."""
+    con.execute(f"DROP TABLE IF EXISTS temp.typed_{key}")
+    con.execute(f"DROP TABLE IF EXISTS temp.customers_{key}")
+    for column in LOOKUPS:
+        con.execute(f"DROP VIEW IF EXISTS temp.lk_{key}_{column}")
+
+
+def _stage(con, head: Header, source: str, key: str) -> Staged | None:
+    con.execute(_load_sql(head, source, key))
     rows, bad, distinct = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE bad), count(DISTINCT response_id) FROM typed"
+        "SELECT count(*), count(*) FILTER (WHERE bad), count(DISTINCT response_id) "
+        f"FROM typed_{key}"
     ).fetchone()
     if rows == 0 or bad or distinct != rows:
         return None
     looked = {}
     for column, blank in LOOKUP_BLANKS.items():
-        looked[column] = _lookup(con, column, blank) if column in head.columns else blank
+        looked[column] = _lookup(con, key, column, blank) if column in head.columns else blank
         if looked[column] is None:
             return None
-    return _result(con, head, source, rows, looked)
+    return _result(con, head, source, key, rows, looked)
 
 
 def _rating_columns(head: Header) -> list[str]:
@@ -282,14 +320,15 @@ def _rating_columns(head: Header) -> list[str]:
     return [c for c in head.columns if c.startswith("rating_") and is_field(c)]
 
 
-def _load_sql(head: Header, source: str) -> str:
-    """SQL creating table ``typed``: the file read by ``read_csv``, typed, ``bad`` per row.
+def _load_sql(head: Header, source: str, key: str) -> str:
+    """SQL creating table ``typed_<key>``: the file read by ``read_csv``, typed, ``bad`` per row.
 
     Lookup columns stay as read (see :data:`LOOKUPS`); every other field is trimmed of
     spaces, missing markers become blanks, and each is typed with a pattern that admits
     only values the per-column path reads the same way. Free text (ids, comments) with a
     NUL byte, a carriage return or other blanks at its ends marks the row ``bad``.
     """
+    table = f"typed_{key}"
     keys = {c: f"c{i}" for i, c in enumerate(head.columns)}
     columns = "{" + ", ".join(f"'{k}': 'VARCHAR'" for k in keys.values()) + "}"
     missing = ", ".join(_text(m) for m in DEFAULT_MISSING)
@@ -318,7 +357,7 @@ def _load_sql(head: Header, source: str) -> str:
     keep = ", ".join(f'"{n}"' for n in typed if not n.startswith("in_"))
     select = ", ".join(f'{sql} AS "{name}"' for name, sql in typed.items())
     return (
-        f"CREATE TEMP TABLE typed AS SELECT {keep}, ({' OR '.join(problems)}) IS TRUE AS bad "
+        f"CREATE TEMP TABLE {table} AS SELECT {keep}, ({' OR '.join(problems)}) IS TRUE AS bad "
         f"FROM (SELECT {select}, j.unsafe FROM ("
         f"SELECT {', '.join(cleaned)}, ({' OR '.join(unsafe) or 'false'}) AS unsafe FROM ("
         f"SELECT {', '.join(trimmed)}, * FROM read_csv({_text(str(head.path))}, "
@@ -377,46 +416,45 @@ def _frame(con, sql: str) -> pd.DataFrame:
     return con.execute(sql).fetch_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _result(con, head: Header, source: str, rows: int, looked: dict[str, str]) -> Staged:
-    """The typed rows as the frames the writer inserts, in the file's order."""
+def _result(con, head: Header, source: str, key: str, rows: int, looked: dict[str, str]) -> Staged:
+    """The queries giving the typed rows in the file's order; the customers as a table."""
     low, high = DEFAULT_SCALE
     src = _text(source)
-    joins = " ".join(_join(c) for c, sql in looked.items() if sql.startswith("lk_"))
+    joins = " ".join(_join(key, c) for c, sql in looked.items() if sql.startswith("lk_"))
     order = "ORDER BY r.rowid" if joins else ""
-    responses = _frame(
-        con,
+    responses = (
         f"SELECT response_id, {src} AS source, customer_id, responded_at, "
         f"{looked['touchpoint']} AS touchpoint, {looked['language']} AS language, nps, csat, "
         f"CAST({low} AS TINYINT) AS csat_min, CAST({high} AS TINYINT) AS csat_max, "
         f"{looked['recommended_last_12m']} AS recommended_last_12m, "
-        f"comment, weight FROM typed r {joins} {order}",
+        f"comment, weight FROM typed_{key} r {joins} {order}"
     )
     last = ", ".join(
         f"max_by({looked[c]}, r.rowid) FILTER (WHERE {looked[c]} IS NOT NULL) AS {c}"
         for c in ("segment", "country", "industry")
     )
-    customers = _frame(
-        con,
-        f"SELECT customer_id, {last} FROM typed r {joins} "
-        "GROUP BY customer_id ORDER BY min(r.rowid)",
+    con.execute(
+        f"CREATE TEMP TABLE customers_{key} AS SELECT customer_id, {last} FROM typed_{key} r "
+        f"{joins} GROUP BY customer_id ORDER BY min(r.rowid)"
     )
     parts = [
         f"SELECT response_id, {src} AS source, {_text(c[len('rating_') :])} AS attribute, "
         f'"{c}" AS rating, CAST({low} AS TINYINT) AS rating_min, '
         f"CAST({high} AS TINYINT) AS rating_max, {i} AS part, rowid AS rn "
-        f'FROM typed WHERE "{c}" IS NOT NULL'
+        f'FROM typed_{key} WHERE "{c}" IS NOT NULL'
         for i, c in enumerate(_rating_columns(head))
+    ] or [
+        "SELECT NULL::VARCHAR AS response_id, NULL::VARCHAR AS source, "
+        "NULL::VARCHAR AS attribute, NULL::TINYINT AS rating, NULL::TINYINT AS rating_min, "
+        "NULL::TINYINT AS rating_max, 0 AS part, 0 AS rn WHERE false"
     ]
-    columns = ["response_id", "source", "attribute", "rating", "rating_min", "rating_max"]
-    rated = (
-        _frame(
-            con,
-            f"SELECT * EXCLUDE (part, rn) FROM ({' UNION ALL '.join(parts)}) ORDER BY part, rn",
-        )
-        if parts
-        else pd.DataFrame(columns=columns)
-    )
+    ratings = f"SELECT * EXCLUDE (part, rn) FROM ({' UNION ALL '.join(parts)}) ORDER BY part, rn"
     starts, ends = con.execute(
-        "SELECT min(responded_at)::DATE, max(responded_at)::DATE FROM typed"
+        f"SELECT min(responded_at)::DATE, max(responded_at)::DATE FROM typed_{key}"
     ).fetchone()
-    return Staged(rows, responses, customers, rated, starts, ends)
+    sql = {
+        "responses": responses,
+        "customers": f"SELECT * FROM customers_{key} ORDER BY rowid",
+        "ratings": ratings,
+    }
+    return Staged(rows, starts, ends, sql)

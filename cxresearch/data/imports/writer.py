@@ -47,6 +47,9 @@ class Batch:
     customers: pd.DataFrame | None = None
     ratings: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None  # spend, interactions or agent_satisfaction rows
+    #: Instead of the frames: queries over temporary tables of the writing session giving
+    #: the ``responses`` (without ``survey_id``), ``customers`` and ``ratings`` rows.
+    staged: dict[str, str] | None = None
 
 
 def read_log(url: str | None) -> pd.DataFrame:
@@ -80,17 +83,30 @@ def read_log(url: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
+def write(
+    url: str | None, batches: list[Batch], session: sqlsession.Session | None = None
+) -> dict[str, int]:
     """Write every batch in one transaction.
+
+    Parameters
+    ----------
+    url
+        The database.
+    batches
+        The validated files.
+    session
+        An open session on ``url`` to write with (the one whose temporary tables hold the
+        staged batches' rows); the caller closes it. Default: a session of its own.
 
     Returns
     -------
     dict
         Rows replaced per source (rows of the same source that the import removed).
     """
-    con = sqlsession.open_session(url)
+    con = session or sqlsession.open_session(url)
     replaced: dict[str, int] = {}
     try:
+        con.open_target()
         con.execute("BEGIN TRANSACTION")
         for name, schema in [*TABLES.items(), ("import_log", IMPORT_LOG)]:
             con.execute(con.ddl(name, schema))
@@ -111,7 +127,8 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
             pass
         raise
     finally:
-        con.close()
+        if session is None:
+            con.close()
     return replaced
 
 
@@ -134,10 +151,13 @@ def _write_batch(con, batch: Batch) -> int:
         con.execute("DELETE FROM responses WHERE source = ?", [batch.source])
         con.execute("DELETE FROM ratings WHERE source = ?", [batch.source])
         survey_id = _survey_id(con, batch.survey)
-        _upsert_customers(con, batch.customers)
-        _insert(con, "responses", batch.responses.assign(survey_id=survey_id))
-        if batch.ratings is not None and len(batch.ratings):
-            _insert(con, "ratings", batch.ratings)
+        if batch.staged is not None:
+            _write_staged(con, batch.staged, survey_id)
+        else:
+            _upsert_customers(con, batch.customers)
+            _insert(con, "responses", batch.responses.assign(survey_id=survey_id))
+            if batch.ratings is not None and len(batch.ratings):
+                _insert(con, "ratings", batch.ratings)
     elif batch.kind == "customers":
         replaced = _upsert_customers(con, batch.customers)
     else:
@@ -155,6 +175,19 @@ def _write_batch(con, batch: Batch) -> int:
     )  # fmt: skip
     con.insert_frame("import_log", log[list(IMPORT_LOG.names)])
     return int(replaced)
+
+
+def _write_staged(con, staged: dict[str, str], survey_id: int) -> None:
+    """Copy a staged file's rows from the session's temporary tables, in SQL."""
+    _upsert_customers(con, f"({staged['customers']})")
+    names = ", ".join(f'"{c}"' for c in TABLES["responses"].names if c != "survey_id")
+    con.execute(
+        f"INSERT INTO responses ({names}, survey_id) SELECT {names}, ? FROM "
+        f"({staged['responses']})",
+        [survey_id],
+    )
+    names = ", ".join(f'"{c}"' for c in TABLES["ratings"].names)
+    con.execute(f"INSERT INTO ratings ({names}) SELECT {names} FROM ({staged['ratings']})")
 
 
 def _replace_keys(con, table: str, frame: pd.DataFrame, keys: list[str]) -> int:
@@ -191,29 +224,36 @@ def _survey_id(con, survey: dict) -> int:
     return int(new_id)
 
 
-def _upsert_customers(con, customers: pd.DataFrame) -> int:
+def _upsert_customers(con, customers: pd.DataFrame | str) -> int:
     """Add new customers and fill in what the incoming rows know; return the rows updated.
 
     A value in the incoming rows overwrites the stored one; a missing value keeps it.
+    ``customers`` is a frame, or a parenthesised query with the ``segment``, ``country``
+    and ``industry`` of each ``customer_id`` (a staged file's).
     """
-    columns = [c for c in TABLES["customers"].names if c in customers.columns]
-    con.register("incoming_customers", customers[columns])
+    if isinstance(customers, str):
+        source, columns = customers, ["customer_id", "segment", "country", "industry"]
+    else:
+        source = "incoming_customers"
+        columns = [c for c in TABLES["customers"].names if c in customers.columns]
+        con.register(source, customers[columns])
     try:
         updated = con.execute(
-            "SELECT count(*) FROM customers JOIN incoming_customers USING (customer_id)"
+            f"SELECT count(*) FROM customers JOIN {source} i USING (customer_id)"
         ).fetchone()[0]
         sets = ", ".join(
             f"{c} = coalesce(i.{c}, customers.{c})" for c in columns if c != "customer_id"
         )
         con.execute(
-            f"UPDATE customers SET {sets} FROM incoming_customers i "
+            f"UPDATE customers SET {sets} FROM {source} i "
             "WHERE customers.customer_id = i.customer_id"
         )
         names = ", ".join(columns)
         con.execute(
-            f"INSERT INTO customers ({names}) SELECT {names} FROM incoming_customers i "
+            f"INSERT INTO customers ({names}) SELECT {names} FROM {source} i "
             "WHERE i.customer_id NOT IN (SELECT customer_id FROM customers)"
         )
     finally:
-        con.unregister("incoming_customers")
+        if source == "incoming_customers":
+            con.unregister(source)
     return int(updated)
