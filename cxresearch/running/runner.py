@@ -81,7 +81,7 @@ def execute(
         Rewrite the index page of the reports folder afterwards.
     kernel
         A :class:`cxresearch.running.kernels.WarmKernel` to run in (batches); default: a
-        new one.
+        new one, forked by this process's fork server where there is one.
     fingerprint
         The data fingerprint, if already computed.
     extra_record
@@ -97,7 +97,7 @@ def execute(
         When a cell fails or the report times out: names the notebook and the cell; the
         earlier report stays.
     """
-    from cxresearch.running.kernels import ENGINE, WarmKernel, kernel_env
+    from cxresearch.running.kernels import ENGINE, kernel_env, new_kernel
 
     run = run_spec
     path, name, values, timeout = run.notebook, run.name, run.parameters, run.timeout
@@ -123,7 +123,7 @@ def execute(
     }
     label = f"notebook {path.stem} ({name})"
     tmp_nb = out / f".{name}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
-    kernel = kernel or WarmKernel(path.parent, kernel_env(url))
+    kernel = kernel or new_kernel(path.parent, kernel_env(url))
     timed_out = threading.Event()
 
     def stop() -> None:
