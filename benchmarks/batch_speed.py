@@ -3,10 +3,18 @@
 Both render the same 24 parameter sets of `nps_overview` (6 countries x 2 segments x 2
 minimum group sizes) from one demo database, in one run. The loop is what a team writes
 first: `papermill IN OUT -y PARAMS` then `jupyter nbconvert --to html OUT`, one report after
-the other. Prints total times, the ratio, and the per-report overhead (wall time per
-report minus the time its cells ran, as papermill records it).
+the other. `cxresearch batch` runs twice: with forked kernels (the default) and with
+`CX_FORK_KERNELS=0` (a warm spare kernel per worker, started as a new process).
 
-    python benchmarks/batch_speed.py [--workers 2]
+Prints total wall times, the ratios, and CPU seconds per report: all the CPU the way used,
+over its whole process tree (`getrusage(RUSAGE_SELF)` of this process for the batch's own
+planning and index, plus `getrusage(RUSAGE_CHILDREN)`: workers, fork servers, kernels,
+commands, all waited for), and that CPU minus the time the report's cells ran (papermill's
+cell durations, measured inside the kernel): the cost of a report beyond its cells. On a
+loaded machine the cells' durations include waiting for a core, so that remainder is an
+underestimate for every way alike; the total CPU is exact.
+
+    python benchmarks/batch_speed.py [--workers 2] [--reports 24]
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,14 +48,27 @@ def cell_seconds(ipynb: Path) -> float:
                for c in nb["cells"])  # fmt: skip
 
 
-def naive(tmp: Path, url: str) -> tuple[float, list[Path]]:
+def cpu_seconds() -> float:
+    """CPU (user + system) of this process and all its waited-for descendants so far."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def combos(reports: int) -> list[tuple]:
+    return list(itertools.product(*MATRIX.values()))[:reports]
+
+
+def naive(tmp: Path, url: str, reports: int) -> tuple[float, list[Path]]:
     out = tmp / "naive"
     out.mkdir()
     env = {**os.environ, "CX_DATABASE_URL": url}
     bin_dir = Path(sys.executable).parent
     executed = []
     t0 = time.perf_counter()
-    for country, segment, min_n in itertools.product(*MATRIX.values()):
+    for country, segment, min_n in combos(reports):
         target = out / f"{country}_{segment}_{min_n}.ipynb"
         params = yaml.safe_dump({"country": [country], "segment": [segment], "min_n": min_n})
         subprocess.run([bin_dir / "papermill", str(NOTEBOOK), str(target), "-y", params,
@@ -58,14 +80,17 @@ def naive(tmp: Path, url: str) -> tuple[float, list[Path]]:
     return time.perf_counter() - t0, executed
 
 
-def ours(tmp: Path, url: str, workers: int) -> tuple[float, list[Path]]:
+def ours(tmp: Path, url: str, workers: int, reports: int, fork: str) -> tuple[float, list[Path]]:
     schedule = {"name": "bench", "reports": [{
         "notebook": "nps_overview",
-        "output": str(tmp / "batch" / "{country}_{segment}_{min_n}.html"),
+        "output": str(tmp / f"batch{fork}" / "{country}_{segment}_{min_n}.html"),
         "matrix": {k: v for k, v in MATRIX.items()},
     }]}  # fmt: skip
+    os.environ["CX_FORK_KERNELS"] = fork  # the workers inherit it
     t0 = time.perf_counter()
     plan = batch.plan(schedule, database=url)
+    keep = {f"{c}_{s}_{n}" for c, s, n in combos(reports)}
+    plan.jobs = [j for j in plan.jobs if j.name in keep]
     batch.run(plan, workers=workers, force=True)
     elapsed = time.perf_counter() - t0
     failed = [j.label for j in plan.jobs if j.status != "done"]
@@ -76,23 +101,35 @@ def ours(tmp: Path, url: str, workers: int) -> tuple[float, list[Path]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--reports", type=int, default=24, help="the first N of the 24")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     try:
         url = f"duckdb:///{tmp}/cx.duckdb"
         db.write_tables(url, demo.generate(30_000, seed=5))
-        t_batch, batch_nbs = ours(tmp, url, args.workers)
-        t_naive, naive_nbs = naive(tmp, url)
-        n = len(batch_nbs)
-        for label, total, nbs in (("papermill + nbconvert loop", t_naive, naive_nbs),
-                                  (f"cxresearch batch ({args.workers} workers)", t_batch,
-                                   batch_nbs)):  # fmt: skip
+        results = {}
+        ways = (
+            (f"cxresearch batch ({args.workers} workers)",
+             lambda: ours(tmp, url, args.workers, args.reports, "1")),
+            ("papermill + nbconvert loop", lambda: naive(tmp, url, args.reports)),
+            (f"batch, CX_FORK_KERNELS=0 ({args.workers} w.)",
+             lambda: ours(tmp, url, args.workers, args.reports, "0")),
+        )  # fmt: skip
+        for label, way in ways:
+            cpu0 = cpu_seconds()
+            total, nbs = way()
+            results[label] = (total, cpu_seconds() - cpu0, nbs)
+        loop = results["papermill + nbconvert loop"][0]
+        for label, (total, cpu, nbs) in results.items():
+            n = len(nbs)
             cells = sum(cell_seconds(p) for p in nbs) / n
             print(
-                f"{label:<34} {total:7.1f} s  {total / n:5.2f} s/report  "
-                f"cells {cells:4.2f} s/report  overhead {total / n - cells:+5.2f} s/report"
+                f"{label:<36} {total:7.1f} s ({loop / total:4.1f}x the loop)  "
+                f"CPU {cpu / n:5.2f} s/report  cells {cells:4.2f} s/report  "
+                f"CPU beyond cells {cpu / n - cells:+5.2f} s/report"
             )
-        print(f"reports: {n}; ratio (loop time / batch time): {t_naive / t_batch:.1f}x")
+        print(f"reports: {args.reports}; cpus: {os.cpu_count()}; "
+              f"load average at the end: {os.getloadavg()[0]:.1f}")  # fmt: skip
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
