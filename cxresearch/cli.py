@@ -98,13 +98,13 @@ def run(
     ] = False,
 ) -> None:
     """Execute one notebook with Papermill and render its HTML report."""
-    from cxresearch.running import forkserver
-
-    # first, while this process has one thread: the kernel server does the kernel's
-    # imports on the other core while we do ours and check the parameters
-    forkserver.shared(wait=False)
+    from cxresearch.running import forkserver, runner, spec
     from cxresearch.running import params as params_mod
-    from cxresearch.running import runner, spec
+
+    # while this process has one thread, after the imports the kernels share with us (and
+    # whose native threads a forked server must not see started): the kernel server
+    # imports the rest while we check the parameters
+    forkserver.shared(wait=False)
 
     try:
         overrides = params_mod.parse_overrides(parameter or [])

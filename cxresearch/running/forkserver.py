@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import gc
 import importlib
+import logging
 import os
 import pickle
 import select
@@ -53,11 +54,11 @@ import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
 """
 
-#: Loaded by the client before it forks the server: libraries that start native thread
-#: pools (OpenBLAS) when loaded. The pools stay in the client; the server inherits the
-#: loaded libraries without their threads (OpenBLAS restarts its pool when a kernel first
-#: needs it), so it keeps the one thread it may fork kernels from.
-THREADED = ("numpy", "scipy.linalg")
+#: Loaded by the client before it forks the server: libraries that start native threads
+#: when loaded (OpenBLAS pools, pyarrow's jemalloc, DuckDB). The threads stay in the
+#: client; the server inherits the loaded libraries without them (they restart their
+#: threads when a kernel first needs them), so it keeps the one thread it may fork from.
+THREADED = ("numpy", "scipy.linalg", "pyarrow", "duckdb")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -138,7 +139,7 @@ class ForkServer:
     def __init__(self, sock: socket.socket, pid: int) -> None:
         self._sock, self.pid = sock, pid
         self._lock = threading.Lock()
-        self._threads: int | None = None  # the server's thread count after its imports
+        self.threads: int | None = None  # the server's thread count after its imports
 
     @classmethod
     def start(cls) -> ForkServer:
@@ -153,7 +154,8 @@ class ForkServer:
         if not can_fork_now():
             raise RuntimeError("a fork server needs a process with one thread")
         for name in THREADED:
-            importlib.import_module(name)
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the server
@@ -181,15 +183,15 @@ class ForkServer:
     def usable(self, timeout: float = 300) -> bool:
         """Wait for the server's imports; whether it has exactly one thread to fork from."""
         with self._lock:
-            if self._threads is None:
+            if self.threads is None:
                 self._sock.settimeout(timeout)
                 try:
                     data = self._sock.recv(1024)
                 except (OSError, TimeoutError):
                     data = b""
                 hello = pickle.loads(data) if data else {}  # noqa: S301 - our own server
-                self._threads = int(hello.get("threads", 0))
-        return self._threads == 1
+                self.threads = int(hello.get("threads", 0))
+        return self.threads == 1
 
     def spawn(
         self, connection_file: str, cwd: str | None, env: Mapping[str, str], timeout: float = 120
@@ -249,6 +251,12 @@ def shared(*, wait: bool = True) -> ForkServer | None:
             multiprocessing.util.Finalize(_SHARED, _SHARED.close, exitpriority=20)
     server = _SHARED if available() else None
     if server is not None and wait and not server.usable():
+        logging.getLogger(__name__).warning(
+            "kernel fork server has %s threads after its imports: starting kernels as new "
+            "processes instead",
+            server.threads,
+        )
+        server.close()
         return None
     return server
 
