@@ -7,9 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
 # extra arguments for `make lab`, e.g. ARGS="--port 8899 --no-browser"
 ARGS ?=
-# an editable install without setuptools' "Editable installation" warning
-PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	--config-settings editable_mode=compat
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev demo test test-fast lint format lab bench bench-scale system-deps clean

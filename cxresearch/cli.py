@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from cxresearch import config
-from cxresearch.errors import CXResearchError, ParameterError
+from cxresearch.errors import CXResearchError, ParameterError, ReportError
 
 app = typer.Typer(
     help="Customer-experience research: survey database, metrics and HTML reports.",
@@ -47,7 +47,11 @@ def _main(
 
 
 def _fail(exc: CXResearchError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    from cxresearch.data import secrets
+
+    # markup off for the message: a value in it is text, whatever brackets it holds
+    err.print("[bold red]error:[/] ", markup=True, end="")
+    err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, ParameterError) else 1)
 
 
@@ -58,13 +62,21 @@ def demo_data(
         int, typer.Option(help="Random seed; the same seed gives the same data.")
     ] = 2026,
     db: DbOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a database holding imports, or a PostgreSQL database."
+        ),
+    ] = False,
 ) -> None:
     """Write a demo survey database generated from a documented ground truth."""
     from cxresearch.data import db as dbmod
-    from cxresearch.data import demo
+    from cxresearch.data import demo, guard
 
     try:
         t0 = time.perf_counter()
+        if not force:
+            guard.check_replaceable(db)
         tables = demo.generate(responses, seed)
         url = dbmod.write_tables(db, tables)
     except ValueError as exc:
@@ -127,8 +139,8 @@ def demo(
     """Create demo data if missing, render every params set of every notebook, write the index."""
     from cxresearch.data import db as dbmod
     from cxresearch.data import demo as demomod
-    from cxresearch.data import urls
-    from cxresearch.running import publish, runner, spec
+    from cxresearch.data import secrets, urls
+    from cxresearch.running import runner, spec
 
     url = urls.database_url(db)
     path = urls.duckdb_path(url)
@@ -148,8 +160,9 @@ def demo(
                 out.print(f"[green]ok[/]      {run_spec.label}  ({result.seconds:.1f} s)")
             except CXResearchError as exc:
                 failures += 1
-                err.print(f"[red]failed[/]  {run_spec.label}: {exc}", soft_wrap=True)
-        index = publish.write_index(config.REPORTS_DIR)
+                err.print(f"[red]failed[/]  {run_spec.label}: ", end="")
+                err.print(secrets.scrub(str(exc)), markup=False, soft_wrap=True)
+        index = runner.refresh_index(config.REPORTS_DIR)
     except CXResearchError as exc:
         _fail(exc)
     out.print(f"reports: {index}")
@@ -174,21 +187,46 @@ def import_(
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,
     suggest_mapping: Annotated[
-        bool, typer.Option("--suggest-mapping", help="Print a draft mapping for the file.")
+        bool, typer.Option("--suggest-mapping", help="Write a draft mapping for the file.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="With --suggest-mapping: the file to write."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse files with columns the mapping leaves unused."),
     ] = False,
 ) -> None:
     """Import survey exports: validated first, written all-or-nothing, idempotent."""
-    from cxresearch.data import imports
+    from cxresearch.data import imports, secrets
 
     try:
+        for given in [*paths, mapping, survey]:  # file and source names reach the database
+            found = secrets.find_secret(str(given)) if given is not None else None
+            if found:  # not echoed: the name is the secret
+                raise ParameterError(
+                    f"a file or survey name given holds {found[1]}: rename it; names are "
+                    "stored in the database's import log"
+                )
         if suggest_mapping:
             if len(paths) != 1:
                 raise ParameterError("--suggest-mapping takes exactly one file")
-            out.print(imports.suggest_mapping(paths[0], fmt), markup=False, highlight=False)
+            draft = imports.suggest_mapping(paths[0], fmt)
+            if output is None:
+                sys.stdout.write(draft)  # plain text: no wrapping, valid YAML in a pipe
+            else:
+                output.write_text(draft, encoding="utf-8")
+                err.print(f"wrote {output}: review it, then pass it with --mapping", markup=False)
             return
-        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run)
+        if output is not None:
+            raise ParameterError("-o/--output is for --suggest-mapping")
+        reports = _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict)
     except CXResearchError as exc:
         _fail(exc)
+    for r in reports:
+        for warning in r.warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     for r in reports:
         replaced = f", replacing {r.replaced:,} earlier rows" if r.replaced else ""
         out.print(
@@ -199,12 +237,14 @@ def import_(
         )
 
 
-def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run):
+def _import_with_progress(imports, paths, fmt, mapping, survey, db, dry_run, strict=False):
     """Run the import with a progress bar on a terminal, plain log lines otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = len(paths) + (0 if dry_run else 1)
-    kwargs = dict(fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run)
+    kwargs = dict(
+        fmt=fmt, mapping_file=mapping, survey=survey, database=db, dry_run=dry_run, strict=strict
+    )
     if not err.is_terminal:
         return imports.import_files(
             paths, on_step=lambda text: err.print(f"import: {text}"), **kwargs
@@ -242,12 +282,17 @@ def batch(
         str | None, typer.Option(help="Resolve relative periods as if today were YYYY-MM-DD.")
     ] = None,
     db: DbOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds the whole batch may run; then it stops, recording why."),
+    ] = None,
 ) -> None:
     """Render a schedule's parameter matrix: in parallel, incrementally, failures isolated."""
     import datetime as dt
 
     from cxresearch.running import batch as batchmod
 
+    plan = None
     try:
         plan = batchmod.plan(
             batchmod.load_schedule(schedule), database=db, only=only,
@@ -258,8 +303,10 @@ def batch(
                 state = "up to date" if batchmod.is_current(job) and not force else "would run"
                 out.print(f"{state:<10} {job.label}  {job.parameters}", markup=False)
             return
-        manifest = _run_batch(batchmod, plan, workers, executor, scheduler, force)
+        manifest = _run_batch(batchmod, plan, workers, executor, scheduler, force, timeout)
     except CXResearchError as exc:
+        if plan is not None and not dry_run and isinstance(exc, ReportError):
+            _summary(plan)  # interrupted or timed out: what finished, what did not
         _fail(exc)
     _summary(plan)
     out.print(f"manifest: {manifest}", markup=False, soft_wrap=True)
@@ -267,11 +314,13 @@ def batch(
         raise typer.Exit(1)
 
 
-def _run_batch(batchmod, plan, workers, executor, scheduler, force):
+def _run_batch(batchmod, plan, workers, executor, scheduler, force, timeout=None):
     """Run with a live progress bar on a terminal, one log line per report otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    kwargs = dict(workers=workers, executor=executor, scheduler=scheduler, force=force)
+    kwargs = dict(
+        workers=workers, executor=executor, scheduler=scheduler, force=force, timeout=timeout
+    )
     if not err.is_terminal:
 
         def log(job, counts):
@@ -371,10 +420,15 @@ def list_() -> None:
 
 @app.command()
 def index() -> None:
-    """Rewrite reports/index.html from the run records."""
-    from cxresearch.running import publish
+    """Rewrite reports/index.html from the run records (runs cut short marked failed)."""
+    from cxresearch.running import lifecycle, runner
 
-    out.print(str(publish.write_index(config.REPORTS_DIR)))
+    try:
+        for folder in sorted(p for p in config.REPORTS_DIR.glob("*") if p.is_dir()):
+            lifecycle.recover(folder)
+        out.print(str(runner.refresh_index(config.REPORTS_DIR)))
+    except CXResearchError as exc:
+        _fail(exc)
 
 
 @app.command()
@@ -384,12 +438,12 @@ def translations(
     ] = False,
 ) -> None:
     """List report texts without a translation in sv, da, fi or nl (exit 1 if any)."""
-    from cxresearch.reporting import i18n
+    from cxresearch.reporting import catalogues, i18n
 
-    messages = i18n.all_messages()
+    messages = catalogues.all_messages()
     if update:
-        i18n.update_catalogues(messages)
-    missing = {lang: i18n.missing(lang, messages) for lang in i18n.LANGUAGES[1:]}
+        catalogues.update_catalogues(messages)
+    missing = {lang: catalogues.missing(lang, messages) for lang in i18n.LANGUAGES[1:]}
     for lang, left in missing.items():
         out.print(f"{lang}: {len(messages) - len(left)} of {len(messages)} translated")
         for message in left:

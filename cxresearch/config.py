@@ -57,6 +57,18 @@ DEFAULT_SUPPRESS_BELOW = 5
 #: Mime type of the hidden output that tells the title block what a report covers.
 CONTEXT_MIME = "application/vnd.cxresearch.context+json"
 
+#: An interval wider than this share of the metric's range (0.30 for a proportion, 0.60
+#: NPS points on -1 to 1) flags the estimate ``unreliable`` (NCHS standards, Parker et al.
+#: 2017).
+MAX_CI_WIDTH = 0.30
+
+#: A proportion whose interval is wider than 0.05 and wider than 130% of the estimate is
+#: flagged ``unreliable`` (the NCHS relative-width rule, Parker et al. 2017).
+MAX_RELATIVE_CI_WIDTH = 1.30
+
+#: Intervals at most this wide (on the 0-1 scale) pass whatever their relative width.
+RELATIVE_WIDTH_FROM = 0.05
+
 load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 
@@ -78,3 +90,13 @@ _Loader.add_implicit_resolver(
 def read_yaml(text: str) -> Any:
     """Parse YAML text with 1.2 booleans (``NO``, ``yes`` and ``off`` stay strings)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def yaml_error_where(exc: yaml.YAMLError) -> str:
+    """`` at line L, column C`` of a YAML error, without the text around it.
+
+    Error messages name the position only: the file's text is never echoed, in case it
+    holds a secret.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

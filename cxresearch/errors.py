@@ -37,3 +37,19 @@ class ImportValidationError(CXResearchError, ValueError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class WriteError(CXResearchError, OSError):
+    """A file could not be written (disk full, read-only folder, permission denied).
+
+    The message names the file or folder and the reason in one line; what was there
+    before is unchanged. It is an :class:`OSError` too, for code that catches those, with
+    the ``errno`` of the cause.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -59,14 +59,14 @@ def test_report_in_chromium(browser, rendered, name):
     shot.unlink(missing_ok=True)
     page, errors, requests = _open(browser, html, shot)
     assert errors == []
-    # the only request is the file itself: images are data URIs, nothing from the network
+    # the only request is the file itself: charts are inline SVG, nothing from the network
     assert [u for u in requests if not u.startswith("data:")] == [html.as_uri()]
     assert page.locator("h1").first.inner_text().strip()
-    images = page.locator("img")
-    assert images.count() >= 1
-    for i in range(images.count()):
-        assert len(images.nth(i).get_attribute("alt") or "") > 20
-        assert images.nth(i).evaluate("img => img.naturalWidth") > 100  # it decoded
+    charts = page.locator("figure.cx-chart > svg")
+    assert charts.count() >= 1
+    for i in range(charts.count()):
+        assert len(charts.nth(i).get_attribute("aria-label") or "") > 20
+        assert charts.nth(i).bounding_box()["width"] > 100  # it laid out
     assert page.locator("table.cx-table").count() >= 1
     assert page.locator("footer.cx-provenance").is_visible()
     assert shot.stat().st_size > 10_000
@@ -147,7 +147,7 @@ def test_cli_prints_pdf_through_chromium(tmp_path, small_url, chromium_path):
         capture_output=True, text=True, env=env, cwd=ROOT, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    pdf = out / "default.pdf"
+    pdf = out / "default-language_nl.pdf"  # -P language=nl never replaces the default
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert (
@@ -156,14 +156,14 @@ def test_cli_prints_pdf_through_chromium(tmp_path, small_url, chromium_path):
         or data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2
     )
     assert not list(out.glob(".*.tmp"))
-    assert 'href="out/default.pdf">PDF</a>' in (tmp_path / "index.html").read_text()
+    assert 'href="out/default-language_nl.pdf">PDF</a>' in (tmp_path / "index.html").read_text()
 
 
 def test_index_in_chromium(browser, rendered):
     index = rendered["recommend_intent"].html.parent.parent / "index.html"
     page, errors, requests = _open(browser, index)
     assert errors == [] and requests == [index.as_uri()]
-    link = page.locator("a", has_text="recommend_intent / default")
+    link = page.locator('a[href="recommend_intent/default.html"]')
     link.click()
     page.wait_for_load_state("load")
     assert page.url.endswith("recommend_intent/default.html")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from cxresearch.data import db, demo
+from cxresearch.data import db, demo, fingerprints
 from cxresearch.data.schema import TABLES
 from cxresearch.errors import DatabaseError
 from cxresearch.stats import metrics
@@ -81,14 +81,14 @@ def test_write_tables_is_all_or_nothing(tmp_path):
     tables = demo.generate(500, seed=1)
     db.write_tables(url, tables)
     con = db.connect(url)
-    before = db.fingerprint(con)
+    before = fingerprints.fingerprint(con)
     con.disconnect()
     broken = dict(tables)
     broken["responses"] = tables["responses"].drop(columns=["nps"])
     with pytest.raises(KeyError):
         db.write_tables(url, broken)
     con = db.connect(url)
-    assert db.fingerprint(con) == before
+    assert fingerprints.fingerprint(con) == before
     assert con.table("responses").count().execute() == 500
     assert [p.name for p in tmp_path.iterdir()] == ["cx.duckdb"]  # no temporary left
 
@@ -98,13 +98,13 @@ def test_fingerprint_changes_with_content(tmp_path):
     tables = demo.generate(500, seed=1)
     db.write_tables(url, tables)
     con = db.connect(url)
-    first = db.fingerprint(con)
-    assert first == db.fingerprint(con) and len(first) == 12
+    first = fingerprints.fingerprint(con)
+    assert first == fingerprints.fingerprint(con) and len(first) == 12
     con.disconnect()
     tables["responses"].loc[0, "nps"] = (tables["responses"].loc[0, "nps"] + 1) % 11
     db.write_tables(url, tables)
     con = db.connect(url)
-    assert db.fingerprint(con) != first
+    assert fingerprints.fingerprint(con) != first
 
 
 def test_read_responses_filters(con):

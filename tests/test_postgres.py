@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from cxresearch import config
-from cxresearch.data import db, demo, imports
+from cxresearch.data import db, demo, fingerprints, imports
 from cxresearch.errors import DatabaseError, ImportValidationError, ParameterError
-from cxresearch.running import runner
+from cxresearch.running import runner, spec
 from cxresearch.stats import compare, metrics, models
 from tests import pgserver
 
@@ -108,7 +108,7 @@ def test_metrics_equal_duckdb(pair):
             "intent": models.intent_calibration(r),
             "satisfaction": db.read_customer_satisfaction(con)
             .order_by("customer_id").to_pandas(),
-            "fingerprint": pd.DataFrame({"f": [db.fingerprint(con)]}),
+            "fingerprint": pd.DataFrame({"f": [fingerprints.fingerprint(con)]}),
         }  # fmt: skip
 
     pg, duck = _both(pair, compute)
@@ -192,7 +192,7 @@ def test_password_never_reaches_an_output(pair, server, tmp_path):
 def test_password_in_a_parameter_is_refused(pair):
     pg_url, _ = pair
     with pytest.raises(ParameterError, match="holds a URL with a password"):
-        runner.prepare("recommend_intent", overrides={"database": pg_url})
+        spec.build("recommend_intent", overrides={"database": pg_url})
 
 
 def test_wrong_password_names_host_and_database(server):

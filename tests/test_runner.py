@@ -36,13 +36,14 @@ def test_report_is_clean_and_self_contained(rendered, name):
     body = html.split("<body", 1)[1]
     assert "from cxresearch import" not in body and "jp-CodeMirrorEditor" not in body
     assert "jp-InputPrompt" not in body
-    images = re.findall(r"<img [^>]*>", body)
-    assert images and all(re.search(r'alt="[A-Z][^"]{20,}"', img) for img in images)
+    charts = re.findall(r"<svg [^>]*>", body)
+    assert charts and all(re.search(r'aria-label="[A-Z][^"]{20,}"', svg) for svg in charts)
+    assert "<img" not in body
     assert "injected-parameters" not in html and "min_n: int" not in html
     assert "&lt;Axes" not in html and "<Axes" not in html and " object at 0x" not in html
     assert "Traceback" not in html and "Error" not in _text(html)
-    # figures embedded, nothing fetched from the network
-    assert "data:image/png;base64," in html
+    # charts inline, nothing fetched from the network
+    assert '<figure class="cx-chart"' in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "require.js" not in html and "mathjax" not in html.lower()
     # provenance footer
@@ -67,9 +68,10 @@ def test_recommend_intent_holds_headline_numbers(rendered, small_url):
 
 def test_satisfaction_spend_holds_headline_numbers(rendered, small_url):
     con = db.connect(small_url)
-    cs = db.read_customer_spend(con).to_pandas()
-    top = models.spend_uplift(models.fit_spend(cs)).iloc[-1].to_dict()
-    top["n"] = int((cs["satisfaction_level"] == 5).sum())
+    # the default estimand: each answer against the customer's spend in the 3 months after it
+    rs = db.read_response_spend(con, spend_window_months=3).to_pandas()
+    top = models.spend_uplift(models.fit_spend(rs, cluster="customer_id")).iloc[-1].to_dict()
+    top["n"] = int((rs["satisfaction_level"] == 5).sum())
     text = _text(rendered["satisfaction_spend"].html.read_text(encoding="utf-8"))
     i18n.use("en")
     assert f"spend {report.estimate_text(top, scale=1, decimals=2, unit='x')}" in text
@@ -93,7 +95,9 @@ def test_unknown_parameter_rejected_before_any_kernel(tmp_path, small_url):
 
 
 def test_failing_cell_names_notebook_and_cell_and_keeps_good_report(tmp_path, small_url):
-    good = runner.run(FAILING, overrides={"fail": False}, out_dir=tmp_path, database=small_url)
+    good = runner.run(
+        FAILING, overrides={"fail": False}, out_dir=tmp_path, database=small_url, name="default"
+    )
     before = good.html.read_bytes()
     assert "all good" in before.decode()
     with pytest.raises(
@@ -151,7 +155,7 @@ def test_cli_demo_data_and_run(tmp_path):
             "run",
             "recommend_intent",
             "-P",
-            "segment=[B2C]",
+            "segment=B2C",  # one value for a list parameter: the list [B2C]
             "--out",
             str(tmp_path / "out"),
             "--db",
@@ -162,8 +166,9 @@ def test_cli_demo_data_and_run(tmp_path):
         check=True,
         cwd=ROOT,
     )
-    assert (tmp_path / "out" / "default.html").exists(), ran.stdout
-    html = (tmp_path / "out" / "default.html").read_text()
+    # the report is named after what makes it different, not after the English default
+    assert (tmp_path / "out" / "default-segment_B2C.html").exists(), ran.stdout
+    html = (tmp_path / "out" / "default-segment_B2C.html").read_text()
     assert "segment = ['B2C']" in html
 
 
@@ -192,4 +197,4 @@ def test_nps_overview_headline_and_significance(rendered, small_url):
     since = i18n.use("en").period(*previous)
     text = _text(rendered["nps_overview"].html.read_text(encoding="utf-8"))
     assert report.change_text("NPS", now, change, since=since) in text
-    assert "(p adjusted: holm)" in text
+    assert "(p adjusted: Holm's method)" in text  # the method named in words, not its code

@@ -4,7 +4,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo
+from cxresearch.data import db, demo, fingerprints
 from cxresearch.running import runner
 from cxresearch.stats import compare, metrics, models
 
@@ -48,7 +48,7 @@ def _compute(con) -> dict[str, pd.DataFrame]:
         "change": compare.change(metrics.nps, r, current=current,
                                  previous=compare.previous_period(*current), by="country"),
         "intent counts": models.intent_counts(r, by="segment"),
-        "fingerprint": pd.DataFrame({"f": [db.fingerprint(con)]}),
+        "fingerprint": pd.DataFrame({"f": [fingerprints.fingerprint(con)]}),
     }  # fmt: skip
 
 
@@ -93,3 +93,30 @@ def test_notebook_on_spark_renders_the_same_report(pair, tmp_path):
     assert len(spark) >= 3
     assert spark == duck
     assert "Spark tables in lake" in results["spark"].html.read_text(encoding="utf-8")
+
+
+def test_cli_renders_on_a_relative_lake_after_demo_data(tmp_path):
+    # The README's commands: `demo-data --db pyspark:///data/<lake>` then
+    # `run ... --db pyspark:///data/<lake>`; the relative path is the project's, not the
+    # kernel's working folder (notebooks/).
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    lake = f"data/test-lake-{os.getpid()}"
+    cli = [sys.executable, "-m", "cxresearch"]
+    try:
+        subprocess.run([*cli, "demo-data", "--responses", "3000", "--db", f"pyspark:///{lake}"],
+                       cwd=root, check=True, capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            [*cli, "run", "recommend_intent", "--db", f"pyspark:///{lake}", "--out",
+             str(tmp_path)], cwd=root, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        page = (tmp_path / "default.html").read_text(encoding="utf-8")
+        assert "Spark" in page and "lake" in page  # the footer names the engine
+    finally:
+        shutil.rmtree(root / lake, ignore_errors=True)

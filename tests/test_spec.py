@@ -102,3 +102,10 @@ def test_cli_version_and_list():
     listed = _cli("list").stdout
     assert "recommend_intent" in listed and "segment: list = []" in listed
     assert "params sets: b2b_nordics, default" in listed
+
+
+@pytest.mark.parametrize("notebook", ["churn_retention", "comments", "drivers"])
+def test_a_notebook_that_cannot_use_weights_refuses_them_before_a_kernel(notebook):
+    # issue 14: every parameter does something, or is refused
+    with pytest.raises(ParameterError, match="unknown parameter 'weights'"):
+        spec.build(notebook, overrides={"weights": "weight"})

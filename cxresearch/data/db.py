@@ -7,12 +7,7 @@ PostgreSQL, or any other Ibis backend); pandas only sees the aggregates.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -20,103 +15,14 @@ import pandas as pd
 
 from cxresearch import config
 from cxresearch.data import credentials
-from cxresearch.data.urls import database_url, duckdb_path
+from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
+from cxresearch.data.filters import as_date, date_literal, filter_dates, filter_in  # noqa: F401 - re-exported
+from cxresearch.data.schema import DEFAULT_SCALE
+from cxresearch.data.urls import duckdb_path as duckdb_path  # part of the db API
+from cxresearch.data.write import write_tables as write_tables  # part of the db API
 from cxresearch.errors import DatabaseError
-from cxresearch.data.schema import TABLES
 
 redact_url = credentials.redact_url
-
-
-#: Spark master for ``pyspark://`` URLs; ``local[2]`` runs Spark inside this machine.
-SPARK_MASTER_ENV = "CX_SPARK_MASTER"
-
-
-def _connect_spark(url: str) -> ibis.BaseBackend:
-    """Start (or reuse) a Spark session and expose each ``<table>.parquet`` as a table.
-
-    ``pyspark:///data/lake`` names a folder holding one Parquet file (or folder) per survey
-    table, as :func:`write_tables` writes it; Spark reads them where they lie. The master
-    comes from ``CX_SPARK_MASTER`` (default ``local[2]``).
-    """
-    from pyspark.sql import SparkSession
-
-    folder = duckdb_path(url, "pyspark")
-    if folder is None or not folder.is_dir():
-        raise DatabaseError(f"no Spark table folder at {folder}: write one with write_tables")
-    spark = (
-        SparkSession.builder.master(os.environ.get(SPARK_MASTER_ENV, "local[2]"))
-        .appName("cxresearch")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    con = ibis.pyspark.connect(spark)
-    for name in TABLES:
-        path = folder / f"{name}.parquet"
-        if path.exists():
-            con.read_parquet(str(path.resolve()), table_name=name)
-    return con
-
-
-def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBackend:
-    """Connect to the survey database.
-
-    Parameters
-    ----------
-    url
-        ``duckdb:///path.duckdb`` or ``postgresql://user@host:port/db`` (any URL Ibis
-        accepts). ``None`` uses ``CX_DATABASE_URL`` or the default ``data/cx.duckdb``.
-    read_only
-        Open DuckDB files read-only, so that several reports can read one file at once.
-
-    Returns
-    -------
-    ibis.BaseBackend
-        An Ibis connection.
-
-    Raises
-    ------
-    DatabaseError
-        When the database cannot be opened; the message names it without any password.
-    """
-    url = database_url(url)
-    try:
-        if url.startswith("duckdb://"):
-            path = duckdb_path(url)
-            if path is None:
-                return ibis.duckdb.connect()
-            if not path.exists():
-                raise DatabaseError(
-                    f"no survey database at {path}: create one with `cxresearch demo-data` "
-                    f"or point CX_DATABASE_URL at yours"
-                )
-            return ibis.duckdb.connect(str(path), read_only=read_only)
-        if url.startswith(("postgres://", "postgresql://")):
-            return _connect_postgres(url)
-        if url.startswith("pyspark://"):
-            return _connect_spark(url)
-        return ibis.connect(url)
-    except DatabaseError:
-        raise
-    except Exception as exc:  # the driver's own error, with the password removed
-        raise DatabaseError(credentials.connection_error(url, exc)) from None
-
-
-def _connect_postgres(url: str) -> ibis.BaseBackend:
-    """Connect with the password resolved from the URL, environment or secrets file."""
-    return ibis.postgres.connect(**credentials.postgres_params(url))
-
-
-def table(con: ibis.BaseBackend, name: str) -> ir.Table:
-    """Return one survey table as an Ibis expression, with a clear error if it is missing."""
-    if name not in con.list_tables():
-        raise DatabaseError(
-            f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
-            "is it a cxresearch database?"
-        )
-    return con.table(name)
 
 
 def read_responses(
@@ -127,7 +33,7 @@ def read_responses(
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
 ) -> ir.Table:
-    """Return responses joined with their customer's segment, country and industry.
+    """Return responses with their customer's segment, country and industry (if on file).
 
     Parameters
     ----------
@@ -145,11 +51,14 @@ def read_responses(
         ``month`` (the first day of the response month). Nothing is executed.
     """
     r = table(con, "responses")
-    c = table(con, "customers").select("customer_id", "segment", "country", "industry")
-    t = r.inner_join(c, "customer_id")
+    c = table(con, "customers").select(
+        "segment", "country", "industry", _customer=table(con, "customers").customer_id
+    )
+    # a response whose customer is not on file still counts (segment and country unknown)
+    t = r.left_join(c, r.customer_id == c._customer).drop("_customer")
     t = filter_dates(t, "responded_at", start, end)
-    t = _filter_in(t, "segment", segment)
-    t = _filter_in(t, "country", country)
+    t = filter_in(t, "segment", segment)
+    t = filter_in(t, "country", country)
     return t.mutate(month=t.responded_at.truncate("M").cast("date"))
 
 
@@ -161,8 +70,8 @@ def read_customers(
 ) -> ir.Table:
     """Return the customers table, filtered like :func:`read_responses`."""
     t = table(con, "customers")
-    t = _filter_in(t, "segment", segment)
-    return _filter_in(t, "country", country)
+    t = filter_in(t, "segment", segment)
+    return filter_in(t, "country", country)
 
 
 def read_spend(
@@ -202,186 +111,6 @@ def read_interactions(
     return filter_dates(table(con, "interactions"), "occurred_at", start, end)
 
 
-def _as_date(value: str | dt.date) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-
-
-def _date_literal(value: dt.date) -> ir.DateScalar:
-    """A date literal every engine reads: ``CAST('2026-03-01' AS DATE)``.
-
-    Ibis compiles ``ibis.literal(date)`` to a date-from-parts call that PostgreSQL lacks.
-    """
-    return ibis.literal(value.isoformat()).cast("date")
-
-
-def filter_dates(t: ir.Table, column: str, start, end) -> ir.Table:
-    """Keep rows whose ``column`` lies from ``start`` to ``end``, both days included."""
-    col = t[column]
-    if start:
-        t = t.filter(col >= _date_literal(_as_date(start)).cast(col.type()))
-    if end:
-        # inclusive end date: everything before the next day
-        nxt = _as_date(end) + dt.timedelta(days=1)
-        t = t.filter(col < _date_literal(nxt).cast(col.type()))
-    return t
-
-
-def _filter_in(t: ir.Table, column: str, values) -> ir.Table:
-    if not values:
-        return t
-    if isinstance(values, str):
-        values = [values]
-    return t.filter(t[column].isin(list(values)))
-
-
-def fingerprint(con: ibis.BaseBackend) -> str:
-    """Return a short fingerprint of the survey data's content.
-
-    For each table the engine computes the row count and the sum, minimum and maximum
-    of every numeric and date column; the fingerprint is the first 12 hex digits of the
-    SHA-256 of those figures. It changes when rows are added, removed or edited in any
-    of those columns, and costs one aggregate query per table.
-
-    Returns
-    -------
-    str
-        12 hexadecimal digits.
-    """
-    summary: dict[str, list] = {}
-    for name in TABLES:
-        if name not in con.list_tables():
-            continue
-        t = con.table(name)
-        aggs = {"n": t.count()}
-        for col, typ in t.schema().items():
-            if typ.is_numeric() and not typ.is_boolean():
-                aggs[f"{col}_sum"] = t[col].cast("float64").sum()
-            if typ.is_numeric() or typ.is_temporal():
-                aggs[f"{col}_min"] = t[col].min()
-                aggs[f"{col}_max"] = t[col].max()
-        row = t.aggregate(**aggs).to_pandas().iloc[0]
-        summary[name] = [_stable(v) for v in row.tolist()]
-    blob = json.dumps(summary, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
-
-
-def fingerprint_url(url: str | None = None) -> str:
-    """Connect to the database at ``url``, return its :func:`fingerprint` and disconnect."""
-    con = connect(url)
-    try:
-        return fingerprint(con)
-    finally:
-        con.disconnect()
-
-
-def _stable(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "null"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def write_tables(url: str | None, tables: Mapping[str, pd.DataFrame]) -> str:
-    """Write a whole survey database, all or nothing.
-
-    For DuckDB the tables are written to a new file beside the target, which then
-    replaces the target in one rename. For PostgreSQL the tables are dropped, created and
-    filled with ``COPY`` inside one transaction. Either way a failure leaves the old
-    database as it was.
-
-    Parameters
-    ----------
-    url
-        Target database URL (``None``: the configured default).
-    tables
-        One DataFrame per table of :data:`cxresearch.data.schema.TABLES`.
-
-    Returns
-    -------
-    str
-        The URL written, without any password.
-    """
-    from cxresearch.data import sqlsession
-
-    url = database_url(url)
-    unknown = set(tables) - set(TABLES)
-    if unknown:
-        raise ValueError(f"unknown tables {sorted(unknown)}; expected some of {list(TABLES)}")
-    lake = duckdb_path(url, "pyspark")
-    if lake is not None:
-        _write_parquet_folder(lake, tables)
-        return url
-    path = duckdb_path(url)
-    if path is None:
-        session = sqlsession.open_session(url)
-        try:
-            session.execute("BEGIN TRANSACTION")
-            _fill(session, tables, replace=True)
-            session.execute("COMMIT")
-        except BaseException:
-            session.execute("ROLLBACK")
-            raise
-        finally:
-            session.close()
-        return redact_url(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # DuckDB wants to create the file itself
-    try:
-        session = sqlsession.DuckDBSession(tmp)
-        try:
-            _fill(session, tables, replace=False)
-        finally:
-            session.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp + ".wal"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    return redact_url(url)
-
-
-def _write_parquet_folder(folder: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Write one Parquet file per table into a new folder that then replaces ``folder``."""
-    import shutil
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        for name, frame in tables.items():
-            schema = TABLES[name].to_pyarrow()
-            arrow = pa.Table.from_pandas(frame[list(schema.names)], preserve_index=False)
-            pq.write_table(arrow.cast(schema), tmp / f"{name}.parquet")
-        old = folder.with_name(f".{folder.name}.old")
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _fill(session, tables: Mapping[str, pd.DataFrame], *, replace: bool) -> None:
-    for name, frame in tables.items():
-        schema = TABLES[name]
-        if replace:
-            session.execute(f'DROP TABLE IF EXISTS "{name}"')
-        session.execute(session.ddl(name, schema))
-        session.insert_frame(name, frame[list(schema.names)])
-
-
 def read_customer_satisfaction(
     con: ibis.BaseBackend,
     *,
@@ -399,13 +128,20 @@ def read_customer_satisfaction(
     ibis.expr.types.Table
         ``[customer_id, segment, country, industry, first_purchase_date, churn_date,
         responses, satisfaction_level, mean_nps, nps_group]``: ``satisfaction_level`` is
-        the mean CSAT rounded half up (1-5), ``nps_group`` the group of the mean NPS
-        rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor`` 0-6).
+        the mean CSAT on a 1-5 scale rounded half up (1-5), ``nps_group`` the group of
+        the mean NPS rounded half up (``promoter`` 9-10, ``passive`` 7-8, ``detractor``
+        0-6).
+
+    Notes
+    -----
+    CSAT given on another scale (1-7, 1-10, as each response declares) is first put on
+    1-5 linearly, ``1 + 4 (csat - low) / (high - low)``, so that customers answering
+    surveys on different scales share one set of levels.
     """
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     per = r.group_by("customer_id").aggregate(
         responses=r.count(),
-        mean_csat=r.csat.cast("float64").mean(),
+        mean_csat=csat_on_five(r).mean(),
         mean_nps=r.nps.cast("float64").mean(),
     )
     c = table(con, "customers")
@@ -422,9 +158,24 @@ def read_customer_satisfaction(
         satisfaction_level=(j.mean_csat + 0.5).floor().cast("int64"),
         mean_nps=j.mean_nps,
         nps_group=ibis.cases(
-            (rounded >= config.PROMOTER_MIN, "promoter"), (rounded >= config.PASSIVE_MIN, "passive"), else_="detractor"
+            (rounded >= config.PROMOTER_MIN, "promoter"),
+            (rounded >= config.PASSIVE_MIN, "passive"),
+            else_="detractor",
         ),
     )
+
+
+def csat_on_five(t: ir.Table, score: str = "csat") -> ir.FloatingValue:
+    """CSAT on the 1-5 scale: ``1 + 4 (csat - low) / (high - low)`` on the row's scale.
+
+    Rows without a declared scale (or tables without scale columns) are read as 1-5.
+    """
+    value = t[score].cast("float64")
+    if f"{score}_min" not in t.columns or f"{score}_max" not in t.columns:
+        return value
+    low = t[f"{score}_min"].cast("float64").fill_null(DEFAULT_SCALE[0])
+    high = t[f"{score}_max"].cast("float64").fill_null(DEFAULT_SCALE[1])
+    return 1 + 4 * (value - low) / (high - low)
 
 
 def read_customer_spend(
@@ -434,12 +185,26 @@ def read_customer_spend(
     end: str | dt.date | None = None,
     segment: Sequence[str] | str | None = None,
     country: Sequence[str] | str | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> ir.Table:
     """Return one row per surveyed customer: satisfaction level and mean monthly spend.
 
     Aggregated inside the engine: the columns of :func:`read_customer_satisfaction`
     (customers with at least one CSAT answer) plus the mean of the customer's monthly
-    spend in the period.
+    spend in the period, in the currency :func:`spend_currency` names.
+
+    Parameters
+    ----------
+    rates
+        Conversion table for spend in several currencies: the value of one unit of each
+        currency in the report currency (``{"EUR": 1, "SEK": 0.087}``). ``None``: the
+        spend must be in one currency.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given, or ``rates`` lacks
+        one of them.
 
     Returns
     -------
@@ -450,6 +215,10 @@ def read_customer_spend(
     sat = read_customer_satisfaction(con, start=start, end=end, segment=segment, country=country)
     sat = sat.filter(sat.satisfaction_level.notnull())
     s = read_spend(con, start=start, end=end)
+    spend_currency(con, rates=rates)  # refuses mixed currencies without rates
+    if rates:
+        rate = ibis.cases(*((s.currency == c, float(v)) for c, v in rates.items()))
+        s = s.mutate(amount=s.amount * rate)
     spent = s.group_by("customer_id").aggregate(monthly_spend=s.amount.mean(), months=s.count())
     j = sat.inner_join(spent, "customer_id")
     return j.select(
@@ -463,6 +232,132 @@ def read_customer_spend(
         "months",
         "monthly_spend",
     )
+
+
+def _month_number(value: ir.Value) -> ir.IntegerValue:
+    """Months since year 0 (``12 * year + month``): month arithmetic every engine runs."""
+    return value.year().cast("int64") * 12 + value.month().cast("int64")
+
+
+def read_response_spend(
+    con: ibis.BaseBackend,
+    *,
+    spend_window_months: int = 3,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    segment: Sequence[str] | str | None = None,
+    country: Sequence[str] | str | None = None,
+) -> ir.Table:
+    """Return one row per response with the customer's mean monthly spend AFTER it.
+
+    The time-ordered view of satisfaction against spend: each response's CSAT level
+    against what the same customer spent in the ``spend_window_months`` calendar months
+    that follow the month of the response (a response in March with a window of 3: April,
+    May and June). Experience precedes the spend it is compared with. The customer's next
+    answer closes the window early (an answer in May: April and May), since later spend
+    follows the newer experience; of several answers in one month only the last has a
+    window. Responses are filtered to the period; their windows may run past its end.
+    Responses whose window holds no spend (the customer left, or the data end) are left
+    out.
+
+    Parameters
+    ----------
+    con
+        A connection from :func:`connect`.
+    spend_window_months
+        Length of the window after the response month, in months (at least 1).
+    start, end, segment, country
+        Filters of :func:`read_responses`.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        ``[response_id, source, customer_id, segment, country, industry,
+        satisfaction_level, months, monthly_spend]``: ``satisfaction_level`` is the
+        response's CSAT (1-5), ``months`` the window's months with spend,
+        ``monthly_spend`` their mean amount.
+    """
+    if int(spend_window_months) != spend_window_months or spend_window_months < 1:
+        raise ValueError(
+            "spend_window_months must be a whole number of months >= 1, "
+            f"got {spend_window_months!r}"
+        )
+    r = read_responses(con, start=start, end=end, segment=segment, country=country)
+    r = r.filter(r.csat.notnull())
+    r = r.select(
+        "response_id",
+        "source",
+        "customer_id",
+        "segment",
+        "country",
+        "industry",
+        satisfaction_level=r.csat.cast("int64"),
+        answered=_month_number(r.responded_at),
+    )
+    # the customer's next answer (of any period) closes the window: later spend follows it
+    every = table(con, "responses")
+    every = every.filter(every.csat.notnull())
+    following = ibis.window(group_by="customer_id", order_by=["responded_at", "response_id"])
+    nxt = every.select(
+        "response_id",
+        "source",
+        next_answer=_month_number(every.responded_at).lead().over(following),
+    )
+    r = r.inner_join(nxt, ["response_id", "source"])
+    last = r.answered + int(spend_window_months)
+    r = r.mutate(until=ibis.cases((r.next_answer.notnull() & (r.next_answer < last),
+                                   r.next_answer), else_=last))  # fmt: skip
+    s = table(con, "spend")
+    s = s.select(spend_customer=s.customer_id, amount=s.amount, spent=_month_number(s.month))
+    j = r.inner_join(
+        s,
+        [r.customer_id == s.spend_customer, s.spent > r.answered, s.spent <= r.until],
+    )
+    keys = ["response_id", "source", "customer_id", "segment", "country", "industry"]
+    return j.group_by([*keys, "satisfaction_level"]).aggregate(
+        months=j.count(), monthly_spend=j.amount.mean()
+    )
+
+
+def spend_currency(con: ibis.BaseBackend, *, rates: Mapping[str, float] | None = None) -> str:
+    """The currency of the spend amounts, for labels such as "At risk per month (SEK)".
+
+    Parameters
+    ----------
+    rates
+        Conversion table (see :func:`read_customer_spend`); the report currency is the
+        one whose rate is 1.
+
+    Returns
+    -------
+    str
+        The ISO code of the one currency in the spend table (``""`` when it is empty), or,
+        with ``rates``, the currency they convert to.
+
+    Raises
+    ------
+    DatabaseError
+        When the spend mixes currencies and no ``rates`` are given (amounts in different
+        currencies are never added up), or ``rates`` lacks one of them.
+    """
+    s = table(con, "spend")
+    found = sorted(c for c in s.select("currency").distinct().to_pandas()["currency"] if c)
+    if rates:
+        missing = sorted(set(found) - set(rates))
+        base = [c for c, v in rates.items() if float(v) == 1.0]
+        if missing or len(base) != 1:
+            raise DatabaseError(
+                f"the conversion table {dict(rates)} must give a rate for each currency of the "
+                f"spend ({', '.join(found)}; missing: {', '.join(missing) or 'none'}) and "
+                "rate 1 for exactly one, the report currency"
+            )
+        return base[0]
+    if len(found) > 1:
+        raise DatabaseError(
+            f"the spend holds amounts in {', '.join(found)}: they are not added up without a "
+            "conversion table (rates, e.g. currency_rates: {EUR: 1, SEK: 0.087})"
+        )
+    return found[0] if found else ""
 
 
 def read_driver_ratings(
@@ -520,7 +415,7 @@ def response_period(
     Given ``start`` and ``end`` are returned as they are: that is the period asked for.
     """
     if start and end:
-        return _as_date(start), _as_date(end)
+        return as_date(start), as_date(end)
     r = read_responses(con, start=start, end=end, segment=segment, country=country)
     row = r.aggregate(first=r.responded_at.min(), last=r.responded_at.max()).to_pandas().iloc[0]
     if pd.isna(row["first"]):

@@ -8,9 +8,10 @@ models against it. ``docs/schema.md`` explains the story; the short version:
 * whether a respondent actually recommended in the last 12 months follows
   ``logistic(a + b * nps)`` per segment (:data:`INTENT_TRUTH`): about half of those
   scoring 10 did, falling with the score;
-* a customer's monthly spend is their base spend times a multiplier of their observed
-  satisfaction level, the rounded mean of their CSAT answers (:data:`SPEND_MULTIPLIER`):
-  the most satisfied spend 2.4x what the least satisfied spend (+140 %, HBR 2014);
+* a customer's spend in a month is their base spend times a multiplier of the CSAT of
+  their most recent answer in an EARLIER month (:data:`SPEND_MULTIPLIER`; before their
+  first answer, their latent level): experience precedes spend, and after a CSAT-5 answer
+  a customer spends 2.4x what they spend after a CSAT-1 answer (+140 %, HBR 2014);
 * the monthly churn hazard falls with the latent level (:data:`CHURN_HAZARD`);
 * complaints: about one dissatisfied service contact in 27 complains, so about 26
   stay silent for every complaint.
@@ -46,7 +47,8 @@ DRIVER_EFFECTS: dict[str, float] = {
 #: :data:`CHANGE_MONTHS` months; no other country changes.
 NPS_CHANGE = {"DK": -0.8}
 CHANGE_MONTHS = 3
-#: Expected monthly spend relative to observed satisfaction level 1.
+#: Expected monthly spend after an answer at each CSAT level, relative to CSAT 1: spend in
+#: a month follows the customer's most recent answer in an earlier month.
 SPEND_MULTIPLIER: dict[int, float] = {1: 1.0, 2: 1.3, 3: 1.65, 4: 2.0, 5: 2.4}
 #: Monthly probability of churning, by latent experience level.
 CHURN_HAZARD: dict[int, float] = {1: 0.05, 2: 0.035, 3: 0.02, 4: 0.012, 5: 0.008}
@@ -273,6 +275,8 @@ def generate(
             "language": lang,
             "nps": nps.astype("int8"),
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "recommended_last_12m": recommended,
             "comment": comment,
             "weight": np.ones(n_responses),
@@ -285,6 +289,8 @@ def generate(
             "source": "demo",
             "attribute": np.tile(np.array(attrs, dtype=object), len(rel_idx)),
             "rating": ratings[rel_idx].reshape(-1).astype("int8"),
+            "rating_min": np.int8(1),
+            "rating_max": np.int8(5),
         }
     )
     responses = responses.sort_values("responded_at", kind="stable", ignore_index=True)
@@ -306,18 +312,20 @@ def generate(
         }
     )
 
-    # -- spend: base x multiplier(observed level) x monthly noise ------------------------
-    sums = np.bincount(cust, weights=csat, minlength=n_cust)
-    counts = np.bincount(cust, minlength=n_cust)
-    observed = np.where(counts > 0, np.floor(sums / np.maximum(counts, 1) + 0.5), level)
-    observed = observed.astype(int)
-    mult = np.array([SPEND_MULTIPLIER[k] for k in range(1, 6)])[observed - 1]
-    base = np.array([BASE_SPEND[s] for s in segment]) * rng.lognormal(-0.125, 0.5, n_cust)
+    # -- spend: base x multiplier(most recent earlier answer) x monthly noise ----------
     rows = np.repeat(np.arange(n_cust), active_months)
     offset = np.arange(len(rows)) - np.repeat(
         np.cumsum(active_months) - active_months, active_months
     )
-    amount = base[rows] * mult[rows] * rng.lognormal(-0.03125, 0.25, len(rows))
+    experienced = _latest_earlier_csat(cust, month, responded_at, csat, level)
+    mult = np.array([SPEND_MULTIPLIER[k] for k in range(1, 6)])
+    month_index = start_month[rows] + offset
+    base = np.array([BASE_SPEND[s] for s in segment]) * rng.lognormal(-0.125, 0.5, n_cust)
+    amount = (
+        base[rows]
+        * mult[experienced[rows, month_index] - 1]
+        * rng.lognormal(-0.03125, 0.25, len(rows))
+    )
     spend = pd.DataFrame(
         {
             "customer_id": _ids("C", rows + 1, 7),
@@ -339,6 +347,34 @@ def generate(
     }
     assert set(tables) == set(TABLES)
     return tables
+
+
+def _latest_earlier_csat(
+    cust: np.ndarray,
+    month: np.ndarray,
+    responded_at: np.ndarray,
+    csat: np.ndarray,
+    level: np.ndarray,
+) -> np.ndarray:
+    """CSAT of each customer's most recent answer before each month (customers x months).
+
+    An answer given in month ``m`` shapes spend from month ``m + 1`` on (experience
+    precedes spend); before a customer's first answer, their latent level stands in.
+    """
+    n_cust = len(level)
+    latest = (
+        pd.DataFrame({"cust": cust, "month": month, "at": responded_at, "csat": csat})
+        .sort_values("at", kind="stable")
+        .groupby(["cust", "month"])["csat"]
+        .last()
+    )
+    grid = np.full((n_cust, MONTHS + 1), np.nan)
+    grid[latest.index.get_level_values("cust"), latest.index.get_level_values("month") + 1] = (
+        latest.to_numpy()
+    )
+    grid = pd.DataFrame(grid).ffill(axis=1).to_numpy()
+    grid = np.where(np.isnan(grid), level[:, None], grid)
+    return grid.astype(int)
 
 
 def _comments(rng: np.random.Generator, lang: np.ndarray, nps: np.ndarray) -> np.ndarray:
@@ -374,6 +410,8 @@ def _service(rng, n_cust, level, start_month, active_months):
             "team": agent_team[agent],
             "occurred_at": occurred,
             "csat": csat.astype("int8"),
+            "csat_min": np.int8(1),
+            "csat_max": np.int8(5),
             "complaint": rng.random(len(who)) < p_complaint,
         }
     ).sort_values("occurred_at", kind="stable", ignore_index=True)

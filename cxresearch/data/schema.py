@@ -13,12 +13,18 @@ import ibis.expr.schema as sch
 #: tools and CRMs write them. ``responses.source`` names the import a response came from
 #: (``demo`` for demo data); ``response_id`` is unique within its source.
 
-#: Allowed codes for coded columns.
+#: Allowed codes for coded columns. Segments, touchpoints, industries and survey names are
+#: the user's free labels (see :func:`normalise_label`); :data:`SEGMENTS` and
+#: :data:`TOUCHPOINTS` are the demo data's vocabulary, an example and not a rule.
 SEGMENTS = ("B2B", "B2C")
 RECOMMENDED = ("yes", "no", "unknown")
 TOUCHPOINTS = ("relationship", "after_purchase", "website_visit", "service_call", "sales_call")
 LANGUAGES = ("en", "sv", "da", "fi", "nl")
 SURVEY_KINDS = ("relational", "transactional")
+
+#: The scale of a rating whose row declares none (databases written before scales were
+#: stored): 1-5.
+DEFAULT_SCALE = (1, 5)
 
 TABLES: dict[str, sch.Schema] = {
     "customers": ibis.schema(
@@ -51,6 +57,8 @@ TABLES: dict[str, sch.Schema] = {
             "language": "string",
             "nps": "int8",
             "csat": "int8",
+            "csat_min": "int8",
+            "csat_max": "int8",
             "recommended_last_12m": "string",
             "comment": "string",
             "weight": "float64",
@@ -62,6 +70,8 @@ TABLES: dict[str, sch.Schema] = {
             "source": "string",
             "attribute": "string",
             "rating": "int8",
+            "rating_min": "int8",
+            "rating_max": "int8",
         }
     ),
     "spend": ibis.schema(
@@ -80,6 +90,8 @@ TABLES: dict[str, sch.Schema] = {
             "team": "string",
             "occurred_at": "timestamp",
             "csat": "int8",
+            "csat_min": "int8",
+            "csat_max": "int8",
             "complaint": "boolean",
         }
     ),
@@ -100,9 +112,36 @@ IMPORT_LOG = ibis.schema(
         "source": "string",
         "kind": "string",
         "file_name": "string",
+        "file_path": "string",
         "sha256": "string",
+        "mapping_sha256": "string",
         "rows": "int64",
         "encoding": "string",
         "imported_at": "timestamp",
     }
 )
+
+
+def normalise_label(value: str) -> str:
+    """The stored form of a free label (segment, touchpoint, industry).
+
+    Blanks at the ends are removed, each run of blanks, hyphens and underscores becomes
+    one ``_`` and letters are lower-cased, so that ``After-purchase``, ``after purchase``
+    and ``AFTER_PURCHASE`` are one label. The segment codes of :data:`SEGMENTS` keep their
+    capitals (``b2b`` becomes ``B2B``). Synonyms (``Web shop`` for ``website``) are mapped
+    under ``labels:`` in a mapping file, before this rule applies.
+
+    Examples
+    --------
+    >>> normalise_label("  After-purchase ")
+    'after_purchase'
+    >>> normalise_label("b2b")
+    'B2B'
+    """
+    import re
+
+    text = re.sub(r"[\s_\-]+", "_", str(value).strip()).strip("_").lower()
+    return _CAPITALISED.get(text, text)
+
+
+_CAPITALISED = {s.lower(): s for s in SEGMENTS}

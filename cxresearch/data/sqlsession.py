@@ -17,10 +17,9 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from cxresearch import config
 from cxresearch.data import credentials, urls
-from cxresearch.errors import DatabaseError
 from cxresearch.data.schema import IMPORT_LOG, TABLES
+from cxresearch.errors import DatabaseError
 
 #: The SQL type of every column name used in the schema (names mean the same everywhere).
 _COLUMN_TYPES = {
@@ -77,11 +76,20 @@ class DuckDBSession(Session):
     def __init__(self, path) -> None:
         import duckdb
 
-        self._con = duckdb.connect(str(path))
+        self._path = path
+        try:
+            self._con = duckdb.connect(str(path))
+        except duckdb.Error as exc:  # locked by another process, damaged, not DuckDB
+            raise urls.duckdb_open_error(path, exc) from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one statement."""
-        return self._con.execute(sql, list(params))
+        """Run one statement; a damaged file's read error names the file in one line."""
+        import duckdb
+
+        try:
+            return self._con.execute(sql, list(params))
+        except (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException) as exc:
+            raise urls.duckdb_open_error(self._path, exc) from None
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Make ``frame`` readable as table ``name``."""

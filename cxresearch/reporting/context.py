@@ -9,12 +9,14 @@ mean "not set" in one place instead of ``x or None`` in every notebook.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import ibis
+from babel.lists import format_list
 from IPython.display import display
 
 from cxresearch import config
@@ -100,6 +102,9 @@ def setup(
         "period": language_.period(*period) if period else language_.tr("whole period"),
         "scope": ", ".join(scope) if scope else language_.tr("all customers"),
         "date": language_.date(dt.date.today()),
+        # the index and the footer say the period in their own words
+        "period_start": str(period[0]) if period else None,
+        "period_end": str(period[1]) if period else None,
     }
     # JupyterLab shows the empty text/plain; the renderer reads the context and drops it
     display({CONTEXT_MIME: context, "text/plain": ""}, raw=True)
@@ -116,6 +121,7 @@ def start(
     params: Mapping[str, Any],
     *,
     period: Literal["responses", "recent", "data"] = "responses",
+    needs: Sequence[str] = ("responses",),
 ) -> Context:
     """Open a report from its parameters: connect, filter, set language and title block.
 
@@ -128,6 +134,10 @@ def start(
         ``"responses"`` the first to last response under the filters, ``"recent"`` the last
         three whole months with responses (:func:`cxresearch.data.db.recent_period`),
         ``"data"`` the whole span of the data (:func:`cxresearch.data.db.data_period`).
+    needs
+        The tables the report cannot do without. When one holds no rows (responses: none
+        under the filters), the report says what is missing and what to import, and the
+        notebook's later code cells are skipped (:func:`stop`): a report, not a crash.
 
     Returns
     -------
@@ -138,8 +148,11 @@ def start(
     start_, end_ = params.get("period_start") or None, params.get("period_end") or None
     segment, country = _listed(params.get("segment")), _listed(params.get("country"))
     filters = {"start": start_, "end": end_, "segment": segment, "country": country}
+    missing = _missing(con, needs, filters)
     if start_ and end_:
         covered = (dt.date.fromisoformat(str(start_)), dt.date.fromisoformat(str(end_)))
+    elif missing:
+        covered = None
     elif period == "recent":
         covered = db.recent_period(con)
     elif period == "data":
@@ -148,11 +161,92 @@ def start(
         covered = db.response_period(con, **filters)
     language = str(params.get("language") or config.LANGUAGES[0])
     t = setup(language, period=covered, segment=segment, country=country)
+    if missing:
+        stop(_missing_text(t, missing, filtered=bool(start_ or end_ or segment or country)))
+        # the rest of the opening cell may still unpack the period; later cells are skipped
+        covered = covered or (dt.date.today(), dt.date.today())
     opts = {
         "weights": params.get("weights") or None,
         "min_n": int(params.get("min_n") or config.DEFAULT_MIN_N),
     }
     return Context(con=con, t=t, period=covered, filters=filters, opts=opts)
+
+
+def _what(t: i18n.Language, table: str) -> str:
+    """What a table holds, in the report's language."""
+    return {
+        "responses": t.tr("survey responses"),
+        "comments": t.tr("survey comments"),
+        "nps": t.tr("recommend scores (0-10)"),
+        "customers": t.tr("customer records"),
+        "spend": t.tr("spend records"),
+        "ratings": t.tr("attribute ratings"),
+        "interactions": t.tr("service interactions"),
+        "agent_satisfaction": t.tr("agent ratings"),
+    }.get(table, table)
+
+
+def _missing(con: ibis.BaseBackend, needs: Sequence[str], filters: Mapping[str, Any]) -> list:
+    """The needed tables that are absent or hold no rows (responses: under the filters)."""
+    present = set(con.list_tables())
+    missing = []
+    for name in needs:
+        if (name if name not in ("comments", "nps") else "responses") not in present:
+            missing.append(name)
+            continue
+        if name == "responses":
+            rows = db.read_responses(con, **filters)
+        elif name == "comments":
+            rows = db.read_comments(con, **filters)
+        elif name == "nps":
+            rows = db.read_responses(con, **filters)
+            rows = rows.filter(rows.nps.notnull())
+        else:
+            rows = con.table(name)
+        if int(rows.limit(1).count().to_pandas()) == 0:
+            missing.append(name)
+    return missing
+
+
+def _missing_text(t: i18n.Language, missing: Sequence[str], *, filtered: bool) -> str:
+    what = format_list([_what(t, name) for name in missing], locale=t.locale)
+    if filtered:
+        return t.tr(
+            "This report needs {what}, and the database holds none for these filters. "
+            "Widen the filters, or import the data with cxresearch import (docs/import.md).",
+            what=what,
+        )
+    return t.tr(
+        "This report needs {what}, and the database holds none. Import them with "
+        "cxresearch import (docs/import.md) and render the report again.",
+        what=what,
+    )
+
+
+def stop(text: str) -> None:
+    """Say why the report ends here, and skip the notebook's remaining code cells.
+
+    The text is shown as a key finding; the rendered report leaves out every cell after it.
+    In a rendering kernel the remaining code cells run as ``pass``; interactively nothing
+    is skipped. Used when a report lacks the data it needs, so that a report on an
+    empty or partial database says what is missing instead of failing.
+    """
+    display(
+        {"text/html": f'<p class="cx-note cx-stop">{html.escape(text)}</p>', "text/plain": text},
+        raw=True,
+        metadata={"cx": {"finding": text, "stop": True}},
+    )
+    if not os.environ.get(RUN_ENV):
+        return  # interactively, the researcher decides what to run next
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.input_transformers_post.append(_skip_cell)
+
+
+def _skip_cell(lines: list[str]) -> list[str]:
+    return ["pass\n"]
 
 
 def _autoreload() -> None:

@@ -6,6 +6,10 @@ markdown cells are translated block by block when the report is rendered (headin
 paragraph and each list item are one message). Numbers, percentages, dates, months and
 country names are formatted for the report's locale by Babel ("32,5 %" in Swedish).
 
+Texts whose form depends on a count use :func:`ntr` (gettext ``ngettext``): ``ntr("up {n}
+point", "up {n} points", n, n=...)`` is one plural entry (``msgid_plural``, ``msgstr[0]``,
+``msgstr[1]``) in each catalogue, its form chosen by the catalogue's ``Plural-Forms``.
+
 ``cxresearch translations`` lists the messages of every notebook and module, and adds
 missing ones to the catalogues; ``tests/test_i18n.py`` fails while any is untranslated.
 
@@ -25,30 +29,30 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
+import gettext
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from babel import Locale
-from babel.dates import format_date
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_python
-from babel.messages.pofile import read_po, write_po
+from babel.dates import format_date, format_interval
+from babel.messages.pofile import read_po
 from babel.numbers import (
+    format_compact_currency,
+    format_currency,
     format_decimal,
     format_percent,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
 )
 
-from cxresearch import config
 from cxresearch.config import LANGUAGES
 
 #: Report languages: English, Swedish, Danish, Finnish, Dutch.
 LOCALES_DIR = Path(__file__).parent / "locales"
-_PACKAGE_DIR = Path(__file__).parent.parent
 
 #: Display labels of coded values, as message ids.
 LABELS = {
@@ -70,6 +74,9 @@ LABELS = {
     "yes": "yes",
     "no": "no",
     "unknown": "don't know",
+    "holm": "Holm's method",
+    "bh": "Benjamini-Hochberg method",
+    "none": "no adjustment",
 }
 
 
@@ -81,7 +88,31 @@ def catalogue(language: str) -> dict[str, str]:
     path = LOCALES_DIR / f"{language}.po"
     with path.open("rb") as fh:
         cat = read_po(fh, locale=language)
-    return {m.id: m.string for m in cat if m.id and m.string and not m.fuzzy}
+    return {m.id: m.string for m in cat if isinstance(m.id, str) and m.id and m.string
+            and not m.fuzzy}  # fmt: skip
+
+
+@functools.cache
+def plural_catalogue(language: str) -> tuple[dict[tuple[str, str], tuple[str, ...]], str]:
+    """Plural messages of one language, and its ``Plural-Forms`` expression.
+
+    Returns
+    -------
+    (dict, str)
+        ``(singular, plural)`` message id to the translated forms (index = plural form),
+        and the C expression choosing the form, such as ``(n != 1)``.
+    """
+    if language == "en":
+        return {}, "(n != 1)"
+    path = LOCALES_DIR / f"{language}.po"
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=language)
+    forms = {
+        tuple(m.id[:2]): tuple(m.string)
+        for m in cat
+        if isinstance(m.id, tuple | list) and all(m.string) and not m.fuzzy
+    }
+    return forms, cat.plural_expr
 
 
 class Language:
@@ -108,6 +139,32 @@ class Language:
     def tr(self, message: str, /, **values) -> str:
         """Translate ``message`` and fill its ``{placeholders}`` with ``values``."""
         text = self._messages.get(message, message)
+        return text.format(**values) if values else text
+
+    def ntr(self, singular: str, plural: str, n: float, /, **values) -> str:
+        """Translate a message whose form depends on a count ``n`` (gettext ``ngettext``).
+
+        The language's ``Plural-Forms`` rule picks the form for a whole ``n``; a
+        fractional ``n`` (1.5 points) takes the last form, as in all five languages.
+        ``n`` is not filled in: pass the formatted number among ``values``.
+
+        Examples
+        --------
+        >>> Language("en").ntr("up {n} point", "up {n} points", 1, n="1")
+        'up 1 point'
+        >>> Language("en").ntr("up {n} point", "up {n} points", 1.5, n="1.5")
+        'up 1.5 points'
+        """
+        forms, expr = plural_catalogue(self.code)
+        translated = forms.get((singular, plural))
+        if float(n).is_integer():
+            index = gettext.c2py(expr)(int(abs(n)))
+        else:
+            index = (len(translated) if translated else 2) - 1
+        if translated is None:
+            text = singular if index == 0 else plural
+        else:
+            text = translated[min(index, len(translated) - 1)]
         return text.format(**values) if values else text
 
     def label(self, code) -> str:
@@ -151,6 +208,70 @@ class Language:
         text = format_percent(share, format=pattern, locale=self.locale)
         return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
 
+    def money(self, value, currency: str = "EUR", significant: int = 3) -> str:
+        """An amount of money to ``significant`` figures, in the locale's style.
+
+        Millions and more in the locale's short form (``€11.1M``, ``11,1 mn €``); smaller
+        amounts written out (``€12,300``, ``12 300 €``).
+
+        Examples
+        --------
+        >>> Language("en").money(11_068_079)
+        '€11.1M'
+        >>> Language("en").money(12_345.6)
+        '€12,300'
+        >>> Language("en").money(3.456)
+        '€3.46'
+        """
+        if value is None or pd.isna(value):
+            return "–"
+        # digits before the decimal point (0 has one, and needs no decimals)
+        digits = math.floor(math.log10(abs(value))) + 1 if value else significant
+        rounded = round(value, significant - digits)
+        if abs(rounded) >= 1e6:
+            whole = math.floor(math.log10(abs(rounded))) % 3 + 1  # digits before the unit
+            text = format_compact_currency(
+                rounded, currency, locale=self.locale, fraction_digits=max(significant - whole, 0)
+            )
+        else:
+            decimals = max(significant - digits, 0)
+            pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
+            pattern = re.sub(r"#,##0(\.0+)?", "#,##0" + ("." + "0" * decimals if decimals else ""),
+                             pattern, count=1)  # fmt: skip
+            text = format_currency(
+                rounded, currency, format=pattern, locale=self.locale, currency_digits=False
+            )
+        return text.replace("-", get_minus_sign_symbol(locale=self.locale), 1)
+
+    def ci_label(self, confidence: float = 0.95) -> str:
+        """``95% CI`` in this language."""
+        return self.tr("{confidence} CI", confidence=self.percent(confidence))
+
+    def estimate(
+        self, row: Mapping[str, Any], *, scale: float = 100, decimals: int = 0, unit: str = ""
+    ) -> str:
+        """One estimate with its interval and n: ``30 (95% CI 15 to 45; n = 100)``.
+
+        ``unit`` is ``""`` (``scale`` x the value: NPS points), ``"%"`` (a share shown as a
+        percentage) or ``"x"`` (a ratio, ``scale`` 1).
+        """
+
+        def fmt(value: float) -> str:
+            if unit == "%":
+                return self.percent(value, decimals)
+            if unit == "x":
+                return self.number(value * scale, decimals) + "×"
+            return self.number(value * scale, decimals)
+
+        return self.tr(
+            "{value} ({ci} {low} to {high}; n = {n})",
+            value=fmt(row["estimate"]),
+            ci=self.ci_label(row.get("confidence", 0.95)),
+            low=fmt(row["ci_low"]),
+            high=fmt(row["ci_high"]),
+            n=self.number(row["n"]),
+        )
+
     def date(self, value) -> str:
         """A date in the locale's medium style (``3 mars 2026``)."""
         if value is None or pd.isna(value):
@@ -166,6 +287,22 @@ class Language:
     def period(self, start, end) -> str:
         """A date range (``1 jan. 2026 – 31 mars 2026``)."""
         return self.tr("{start} to {end}", start=self.date(start), end=self.date(end))
+
+    def span(self, start, end) -> str:
+        r"""A period in few words: ``Aug – Oct 2026`` for whole months, else with days.
+
+        Examples
+        --------
+        >>> Language("sv").span("2026-08-01", "2026-10-31")
+        'aug.–okt. 2026'
+        >>> Language("en").span("2026-08-03", "2026-10-30")
+        'Aug 3\u2009–\u2009Oct 30, 2026'
+        """
+        first, last = pd.Timestamp(start), pd.Timestamp(end)
+        whole = first.day == 1 and last.is_month_end
+        return format_interval(
+            first.date(), last.date(), "yMMM" if whole else "yMMMd", locale=self.locale
+        )
 
     def country(self, code) -> str:
         """A country's name from its ISO code, in this language."""
@@ -208,6 +345,11 @@ def tr(message: str, /, **values) -> str:
     return current().tr(message, **values)
 
 
+def ntr(singular: str, plural: str, n: float, /, **values) -> str:
+    """:meth:`Language.ntr` in the current language."""
+    return current().ntr(singular, plural, n, **values)
+
+
 # -- markdown cells ---------------------------------------------------------------------
 
 _PREFIX = re.compile(r"^(#{1,6}\s+|[*-]\s+|\d+\.\s+)")
@@ -245,90 +387,3 @@ def translate_markdown(source: str, language: Language) -> str:
 
 
 # -- extraction and catalogues ------------------------------------------------------------
-
-
-def _python_messages(code: str) -> Iterator[str]:
-    for _, _, message, _ in extract_python(
-        io.BytesIO(code.encode("utf-8")), keywords={"tr": None}, comment_tags=(), options={}
-    ):
-        # tr("text", name=value): Babel reports the call's arguments as a tuple
-        first = message[0] if isinstance(message, tuple) else message
-        if isinstance(first, str):
-            yield first
-
-
-def notebook_messages(path: Path) -> list[str]:
-    """Messages of one notebook: its markdown units and the ``tr("...")`` texts in its code."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    found: list[str] = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            found += [message for _, message in markdown_units(cell.source)]
-        elif cell.cell_type == "code":
-            # IPython magics are not Python; tr() calls never sit on such lines
-            code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
-            found += list(_python_messages(code))
-    return found
-
-
-def package_messages() -> list[str]:
-    """Messages of the package's modules (``tr("...")`` calls) and of :data:`LABELS`."""
-    found = list(LABELS.values())
-    for module in sorted(_PACKAGE_DIR.rglob("*.py")):
-        found += list(_python_messages(module.read_text(encoding="utf-8")))
-    return found
-
-
-def all_messages(notebooks: Iterable[Path] | None = None) -> list[str]:
-    """Every message of the package and the notebooks, in first-seen order, once each."""
-    paths = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")) if notebooks is None else notebooks
-    found = package_messages()
-    for path in paths:
-        found += notebook_messages(path)
-    return list(dict.fromkeys(found))
-
-
-def placeholders(message: str) -> set[str]:
-    """The ``{names}`` a message fills in.
-
-    Examples
-    --------
-    >>> sorted(placeholders("NPS {value} ({low} to {high})"))
-    ['high', 'low', 'value']
-    """
-    return set(re.findall(r"{(\w*)[^{}]*}", message))
-
-
-def missing(language: str, messages: Iterable[str] | None = None) -> list[str]:
-    """Messages without a translation in ``language``'s catalogue."""
-    have = catalogue(language)
-    return [m for m in (all_messages() if messages is None else messages) if m not in have]
-
-
-def update_catalogues(messages: Iterable[str] | None = None) -> dict[str, int]:
-    """Add untranslated messages to every catalogue (empty, for a translator to fill).
-
-    Returns
-    -------
-    dict
-        Per language, how many messages are still untranslated.
-    """
-    messages = list(all_messages() if messages is None else messages)
-    left = {}
-    for language in LANGUAGES[1:]:
-        path = LOCALES_DIR / f"{language}.po"
-        if path.exists():
-            with path.open("rb") as fh:
-                cat = read_po(fh, locale=language)
-        else:
-            cat = Catalog(locale=language, project="cxresearch")
-        for message in messages:
-            if message not in cat:
-                cat.add(message, "")
-        with path.open("wb") as fh:
-            write_po(fh, cat, width=100, sort_output=False, omit_header=False)
-        catalogue.cache_clear()
-        left[language] = len(missing(language, messages))
-    return left

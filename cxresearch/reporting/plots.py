@@ -1,10 +1,14 @@
 """Plots that take metric tables, draw on ``ax`` and return it.
 
 One palette for promoters, passives and detractors everywhere (colour-blind safe: the
-Okabe-Ito blue, grey and vermillion).
+Okabe-Ito blue, grey and vermillion). Every bar, point and heatmap cell carries a hover
+title (value, interval and n in the report's language, :func:`cxresearch.reporting.svg.mark`)
+that :func:`cxresearch.reporting.report.show_figure` writes into the SVG.
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,42 +18,41 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from cxresearch import config
-from cxresearch.reporting import i18n
+from cxresearch.reporting import i18n, svg
 from cxresearch.reporting.i18n import tr
-
-
-def label(code) -> str:
-    """A coded value's display label in the report's language."""
-    return i18n.current().label(code)
-
-
-#: Colours of the three NPS groups, used by every chart.
-PALETTE: dict[str, str] = {"promoters": "#0072B2", "passives": "#999999", "detractors": "#D55E00"}
-ACCENT = "#0072B2"
+from cxresearch.reporting.marks import ACCENT as ACCENT
+from cxresearch.reporting.marks import PALETTE as PALETTE
+from cxresearch.reporting.marks import axes, hover, label, points, wrap, yerr
+from cxresearch.reporting.themeplots import plot_theme_heatmap as plot_theme_heatmap
+from cxresearch.reporting.themeplots import plot_theme_shares as plot_theme_shares
 
 
 def set_theme() -> None:
-    """Apply the house seaborn theme (call once at the top of a notebook)."""
-    sns.set_theme(style="whitegrid", context="notebook", rc={"figure.figsize": (8, 4.5)})
+    """Apply the house seaborn theme (call once at the top of a notebook).
+
+    Figures are narrow (4.8 x 3.4 inches) with 11-point text or larger, so that the SVG
+    scaled to a phone's width keeps its text at 10 pixels or more; labels are plain text
+    (no mathtext: survey labels may hold ``$``).
+    """
+    sns.set_theme(style="whitegrid", context="notebook", rc={
+        "figure.figsize": (4.8, 3.4), "figure.constrained_layout.use": True,
+        "text.parse_math": False, "svg.fonttype": "none", "legend.fontsize": 11})  # fmt: skip
     plt.rcParams["figure.dpi"] = 96
 
 
-def _ax(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
-
-
-def _yerr(table: pd.DataFrame, scale: float) -> list:
-    low = (table["estimate"] - table["ci_low"]).clip(lower=0) * scale
-    high = (table["ci_high"] - table["estimate"]).clip(lower=0) * scale
-    return [low, high]
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart may draw: suppressed rows (too few respondents) are left out."""
+    if "suppressed" not in table:
+        return table
+    return table[~table["suppressed"].fillna(True).astype(bool)]
 
 
 def plot_intent_calibration(
     calibration: pd.DataFrame, *, fitted: pd.DataFrame | None = None, ax: Axes | None = None
 ) -> Axes:
     """Share who actually recommended, per stated score, with intervals.
+
+    Suppressed scores (too few respondents) are left out.
 
     Parameters
     ----------
@@ -65,7 +68,8 @@ def plot_intent_calibration(
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
+    ax = axes(ax)
+    calibration = _shown(calibration)
     colours = [
         PALETTE["promoters"]
         if s >= config.PROMOTER_MIN
@@ -74,14 +78,16 @@ def plot_intent_calibration(
         else PALETTE["detractors"]
         for s in calibration["score"]
     ]
-    ax.bar(
+    bars = ax.bar(
         calibration["score"],
         calibration["estimate"] * 100,
         color=colours,
         alpha=0.85,
-        yerr=_yerr(calibration, 100),
+        yerr=yerr(calibration, 100),
         capsize=3,
     )
+    for bar, row in zip(bars, calibration.to_dict("records"), strict=True):
+        svg.mark(bar, hover(tr("Score {score}", score=row["score"]), row, unit="%"))
     if fitted is not None:
         ax.plot(fitted["score"], fitted["estimate"] * 100, color="black", lw=1.5)
         ax.fill_between(
@@ -102,7 +108,7 @@ def plot_intent_calibration(
     ]
     if fitted is not None:
         handles.append(Line2D([], [], color="black", lw=1.5, label=tr("binomial model")))
-    ax.legend(handles=handles, loc="upper left", frameon=False)
+    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=10)
     return ax
 
 
@@ -112,7 +118,8 @@ def plot_spend_uplift(uplift: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     uplift
-        Output of :func:`cxresearch.stats.models.spend_uplift`.
+        Output of :func:`cxresearch.stats.models.spend_uplift`, with ``n`` (customers at
+        each level) added for the hover titles.
     ax
         Axes to draw on; a new figure when ``None``.
 
@@ -120,15 +127,18 @@ def plot_spend_uplift(uplift: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
-    ax.bar(
+    ax = axes(ax)
+    bars = ax.bar(
         uplift["level"].astype(str),
         uplift["estimate"],
         color=ACCENT,
         alpha=0.85,
-        yerr=_yerr(uplift, 1),
+        yerr=yerr(uplift, 1),
         capsize=4,
     )
+    for bar, row in zip(bars, uplift.to_dict("records"), strict=True):
+        name = tr("Satisfaction level {level}", level=row["level"])
+        svg.mark(bar, hover(name, row, scale=1, decimals=2, unit="x"))
     ax.axhline(1, color="black", lw=0.8)
     ax.set_xlabel(tr("Satisfaction level (mean CSAT, rounded)"))
     ax.set_ylabel(tr("Spend relative to level 1 (x)"))
@@ -139,6 +149,9 @@ def plot_estimates(
     table: pd.DataFrame, group: str, *, scale: float = 100, label: str = "", ax: Axes | None = None
 ) -> Axes:
     """Point estimates with intervals, one row per group (any metric table).
+
+    Suppressed rows (too few respondents, see
+    :func:`cxresearch.stats.metrics.small_group_rules`) are left out.
 
     Parameters
     ----------
@@ -157,13 +170,20 @@ def plot_estimates(
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
-    table = table.reset_index(drop=True)
+    ax = axes(ax)
+    table = _shown(table).reset_index(drop=True)
     y = range(len(table))
+    names = [i18n.current().value(group, v) for v in table[group]]
     ax.errorbar(
-        table["estimate"] * scale, y, xerr=_yerr(table, scale), fmt="o", color=ACCENT, capsize=4
-    )
-    ax.set_yticks(list(y), [i18n.current().value(group, v) for v in table[group]])
+        table["estimate"] * scale, y, xerr=yerr(table, scale), fmt="none", ecolor=ACCENT,
+        capsize=4,
+    )  # fmt: skip
+    titles = [
+        hover(n, r, scale=scale) for n, r in zip(names, table.to_dict("records"), strict=True)
+    ]
+    points(ax, table["estimate"] * scale, y, titles, color=ACCENT)
+    ax.set_yticks(list(y), [wrap(n) for n in names])
+    ax.invert_yaxis()  # the table's first row on top
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax
@@ -176,35 +196,71 @@ def plot_trend(
     scale: float = 100,
     label: str = "",
     hue: str | None = None,
+    target: float | None = None,
+    target_label: str = "",
     ax: Axes | None = None,
 ) -> Axes:
     """A metric over time with its interval band, one line per ``hue`` group.
 
-    Suppressed points are left out; the band is the interval of each point.
+    Suppressed points are left out; the band is the interval of each point, and each point's
+    hover title gives its value, interval and n.
+
+    Parameters
+    ----------
+    table
+        A metric table with ``x``, ``estimate``, ``ci_low``, ``ci_high`` and ``n``.
+    x
+        The time column.
+    scale
+        Multiplier for display (100 for NPS points and percentages).
+    label
+        Axis label of the estimate.
+    hue
+        Column of groups drawn as separate lines.
+    target
+        A target or benchmark on the table's scale (0.4 for an NPS of 40), drawn as a
+        dashed, labelled line; ``None`` or NaN draws none.
+    target_label
+        The line's label (default: *Target*).
+    ax
+        Axes to draw on; a new figure when ``None``.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
+    ax = axes(ax)
+    t = i18n.current()
     shown = table[~table.get("suppressed", pd.Series(False, index=table.index)).astype(bool)]
     groups = shown.groupby(hue) if hue else [(None, shown)]
     colours = sns.color_palette("colorblind", n_colors=max(1, shown[hue].nunique() if hue else 1))
     for colour, (name, part) in zip(colours, groups, strict=False):
         part = part.sort_values(x)
-        ax.plot(
-            part[x],
-            part["estimate"] * scale,
-            marker="o",
-            ms=3,
-            color=colour,
-            label=i18n.current().value(hue, name) if hue else None,
-        )
+        shown_name = t.value(hue, name) if hue else None
+        ax.plot(part[x], part["estimate"] * scale, color=colour, label=shown_name)
         ax.fill_between(
             part[x], part["ci_low"] * scale, part["ci_high"] * scale, color=colour, alpha=0.15, lw=0
         )
+        titles = [
+            hover(", ".join(filter(None, [shown_name, t.value(x, row[x])])), row, scale=scale)
+            for row in part.to_dict("records")
+        ]
+        points(ax, part[x], part["estimate"] * scale, titles, color=colour, ms=5)
+    if target is not None and not pd.isna(target):
+        text = target_label or tr("Target {value}", value=t.number(target * scale))
+        ax.axhline(target * scale, color="black", lw=1, ls="--", zorder=2)
+        ax.annotate(
+            text,
+            (0, target * scale),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 3),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=11,
+        )
     ax.set_ylabel(label)
     ax.set_xlabel("")
+    ax.tick_params(axis="x", labelrotation=30)
     if hue:
         ax.legend(frameon=False)
     return ax
@@ -212,6 +268,8 @@ def plot_trend(
 
 def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Importance (relative weight share) against performance (mean rating) per attribute.
+
+    Attributes whose ``evidence`` is ``"no evidence of an effect"`` are drawn in grey.
 
     Parameters
     ----------
@@ -224,40 +282,64 @@ def plot_importance_performance(drivers: pd.DataFrame, *, ax: Axes | None = None
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
+    ax = axes(ax)
+    t = i18n.current()
     total = drivers["estimate"].sum()
     imp = drivers["estimate"] / total * 100
     err = [
         (drivers["estimate"] - drivers["ci_low"]).clip(lower=0) / total * 100,
         (drivers["ci_high"] - drivers["estimate"]).clip(lower=0) / total * 100,
     ]
-    ax.errorbar(drivers["performance"], imp, yerr=err, fmt="o", color=ACCENT, capsize=4)
+    ax.errorbar(drivers["performance"], imp, yerr=err, fmt="none", ecolor=ACCENT, capsize=4)
+    titles = []
+    for row in drivers.to_dict("records"):
+        share = {**row, **{k: row[k] / total for k in ("estimate", "ci_low", "ci_high")}}
+        titles.append(tr("{attribute}: importance {importance}, mean rating {rating}",
+                         attribute=label(row["attribute"]), rating=t.number(row["performance"], 2),
+                         importance=t.estimate(share, unit="%")))  # fmt: skip
+    evidence = drivers.get("evidence", pd.Series("effect", index=drivers.index))
+    real = (evidence == "effect").to_numpy()
+    for mask, colour, text in (
+        (real, ACCENT, tr("effect")),
+        (~real, PALETTE["passives"], tr("no evidence of an effect")),
+    ):
+        if mask.any():
+            chosen = [title for title, keep in zip(titles, mask, strict=True) if keep]
+            points(ax, drivers["performance"][mask], imp[mask], chosen, color=colour)
+            if "evidence" in drivers:
+                ax.plot([], [], "o", color=colour, label=text)  # legend entry
     for row, y in zip(drivers.itertuples(), imp, strict=True):
         ax.annotate(
-            label(row.attribute),
+            wrap(label(row.attribute), 14),
             (row.performance, y),
             textcoords="offset points",
             xytext=(6, 4),
-            fontsize=9,
+            fontsize=11,
         )
     ax.axhline(100 / len(drivers), color="grey", lw=0.8, ls="--")
     ax.axvline(drivers["performance"].mean(), color="grey", lw=0.8, ls="--")
-    ax.set_xlabel(tr("Performance (mean rating, 1-5)"))
-    ax.set_ylabel(tr("Importance (share of explained variance, %)"))
+    ax.set_xlabel(wrap(tr("Performance (mean rating, 1-5)"), 36))
+    ax.set_ylabel(wrap(tr("Importance (share of explained variance, %)"), 30))
+    if "evidence" in drivers:
+        ax.legend(frameon=False)
     return ax
 
 
 def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) -> Axes:
     """Kaplan-Meier retention curves, coloured with the NPS palette when grouped by it.
 
+    Each whole month carries a point whose hover title gives the share still a customer,
+    its interval and n (those of the last step at or before that month).
+    Suppressed groups (too few customers) are left out.
+
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _ax(ax)
+    ax = axes(ax)
     colours = {"promoter": PALETTE["promoters"], "passive": PALETTE["passives"],
                "detractor": PALETTE["detractors"]}  # fmt: skip
-    for name, part in curves.groupby(group):
+    for name, part in _shown(curves).groupby(group):
         colour = colours.get(name)
         ax.step(
             part["months"], part["estimate"] * 100, where="post", color=colour, label=label(name)
@@ -271,43 +353,18 @@ def plot_retention(curves: pd.DataFrame, group: str, *, ax: Axes | None = None) 
             alpha=0.15,
             lw=0,
         )
+        # the step curve's value at each whole month: the last estimate at or before it
+        steps = part.sort_values("months")
+        months = range(math.ceil(steps["months"].min()), math.floor(steps["months"].max()) + 1)
+        at = [steps[steps["months"] <= m].iloc[-1].to_dict() | {"months": m} for m in months]
+        whole = pd.DataFrame(at)
+        titles = [
+            hover(tr("{group}, month {months}", group=label(name), months=int(row["months"])),
+                   row, unit="%")
+            for row in whole.to_dict("records")
+        ]  # fmt: skip
+        points(ax, whole["months"], whole["estimate"] * 100, titles, color=colour, ms=3)
     ax.set_xlabel(tr("Months"))
     ax.set_ylabel(tr("Still a customer (%)"))
-    ax.legend(frameon=False)
-    return ax
-
-
-def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Share of comments per theme for detractors, passives and promoters, with intervals.
-
-    Parameters
-    ----------
-    frequencies
-        Output of :func:`cxresearch.stats.comments.theme_frequencies`.
-    ax
-        Axes to draw on; a new figure when ``None``.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    ax = _ax(ax)
-    themes = list(dict.fromkeys(frequencies["theme"]))
-    groups = ("detractor", "passive", "promoter")
-    width = 0.8 / len(groups)
-    for i, group in enumerate(groups):
-        part = frequencies[frequencies["group"] == group].set_index("theme").loc[themes]
-        x = [j + (i - 1) * width for j in range(len(themes))]
-        ax.bar(
-            x,
-            part["estimate"] * 100,
-            width,
-            color=PALETTE[f"{group}s"],
-            label=label(group),
-            yerr=_yerr(part.reset_index(), 100),
-            capsize=2,
-        )
-    ax.set_xticks(range(len(themes)), [label(t) for t in themes])
-    ax.set_ylabel(tr("Comments mentioning the theme (%)"))
     ax.legend(frameon=False)
     return ax

@@ -19,27 +19,22 @@ import os
 import pickle
 import re
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 import cxresearch
 from cxresearch import config
-from cxresearch.data import credentials, db, secrets, urls
+from cxresearch.data import credentials, fingerprints, secrets, urls
 from cxresearch.errors import ParameterError, ReportError
-from cxresearch.running import params, publish, runner, spec
+from cxresearch.running import lifecycle, publish, runner, spec
+from cxresearch.running.schedule import RELATIVE_PERIODS as RELATIVE_PERIODS
+from cxresearch.running.schedule import load_schedule as load_schedule
+from cxresearch.running.schedule import resolve_period
 from cxresearch.running.spec import RunSpec
-
-RELATIVE_PERIODS = (
-    "last_month", "last_quarter", "last_year", "same_month_last_year", "year_to_date",
-)  # fmt: skip
-_SCHEDULE_KEYS = {"name", "as_of", "timeout", "retries", "pdf", "reports"}
-_REPORT_KEYS = {"notebook", "output", "period", "params", "matrix", "pdf"}
 
 
 @dataclass
@@ -86,78 +81,6 @@ class Batch:
     jobs: list[Job] = field(default_factory=list)
 
 
-def resolve_period(period: str | dict | None, as_of: dt.date) -> tuple[str, str] | None:
-    """Turn a relative period into ``(first day, last day)`` as ISO dates.
-
-    Parameters
-    ----------
-    period
-        One of :data:`RELATIVE_PERIODS`, a mapping ``{start: ..., end: ...}``, or None.
-    as_of
-        The day the batch runs for ("today").
-
-    Examples
-    --------
-    >>> resolve_period("last_quarter", dt.date(2026, 11, 23))
-    ('2026-07-01', '2026-09-30')
-    >>> resolve_period("same_month_last_year", dt.date(2026, 3, 5))
-    ('2025-02-01', '2025-02-28')
-    """
-    if period is None:
-        return None
-    if isinstance(period, dict):
-        return str(period["start"]), str(period["end"])
-    today = pd.Timestamp(as_of)
-    this_month = today.replace(day=1)
-    if period == "last_month":
-        start = this_month - pd.DateOffset(months=1)
-        end = this_month - pd.Timedelta(days=1)
-    elif period == "same_month_last_year":
-        start = this_month - pd.DateOffset(months=13)
-        end = start + pd.offsets.MonthEnd(0)
-    elif period == "last_quarter":
-        q_start = today.to_period("Q").start_time
-        start = q_start - pd.DateOffset(months=3)
-        end = q_start - pd.Timedelta(days=1)
-    elif period == "last_year":
-        start = pd.Timestamp(year=today.year - 1, month=1, day=1)
-        end = pd.Timestamp(year=today.year - 1, month=12, day=31)
-    elif period == "year_to_date":
-        start = pd.Timestamp(year=today.year, month=1, day=1)
-        end = this_month - pd.Timedelta(days=1)
-    else:
-        raise ParameterError(
-            f"unknown period {period!r}: use one of {', '.join(RELATIVE_PERIODS)} "
-            "or {start: YYYY-MM-DD, end: YYYY-MM-DD}"
-        )
-    return start.date().isoformat(), end.date().isoformat()
-
-
-def load_schedule(path: str | Path) -> dict[str, Any]:
-    """Read and check a schedule YAML."""
-    path = Path(path)
-    data = params.load_params_file(path)
-    unknown = set(data) - _SCHEDULE_KEYS
-    if unknown:
-        raise ParameterError(
-            f"schedule {path}: unknown key(s) {sorted(unknown)}; "
-            f"expected some of {sorted(_SCHEDULE_KEYS)}"
-        )
-    reports = data.get("reports")
-    if not isinstance(reports, list) or not reports:
-        raise ParameterError(f"schedule {path}: 'reports' must be a non-empty list")
-    for i, entry in enumerate(reports, 1):
-        if not isinstance(entry, dict) or "notebook" not in entry or "output" not in entry:
-            raise ParameterError(f"schedule {path}: report {i} needs 'notebook' and 'output'")
-        extra = set(entry) - _REPORT_KEYS
-        if extra:
-            raise ParameterError(
-                f"schedule {path}: report {i} has unknown key(s) "
-                f"{sorted(extra)}; expected some of {sorted(_REPORT_KEYS)}"
-            )
-    return data
-
-
 def _slug(value: Any) -> str:
     if isinstance(value, list | tuple):
         value = "-".join(map(str, value)) or "all"
@@ -188,7 +111,7 @@ def plan(
 ) -> Batch:
     """Expand a schedule into jobs, validating every parameter set before anything runs."""
     url = urls.database_url(database)
-    fingerprint = db.fingerprint_url(url)
+    fingerprint = fingerprints.fingerprint_url(url)
     as_of = as_of or (
         dt.date.fromisoformat(str(schedule["as_of"])) if schedule.get("as_of") else dt.date.today()
     )
@@ -277,8 +200,9 @@ def _pool(database: str):
     return _POOL
 
 
-def _init_worker(database: str) -> None:
-    """Start this worker's first warm kernel before any report arrives."""
+def _init_worker(database: str, parent_pid: int | None = None) -> None:
+    """Die with the batch; start this worker's first warm kernel before any report arrives."""
+    lifecycle.die_with_parent(parent_pid)
     _pool(database).warm()
 
 
@@ -325,14 +249,33 @@ def run(
     force: bool = False,
     on_update: Callable[[Job, dict[str, int]], None] | None = None,
     reports_dir: Path | None = None,
+    timeout: float | None = None,
 ) -> Path:
     """Render a planned batch; return the path of its manifest.
 
     Reports whose cache key matches their last good render are skipped unless ``force``.
-    A failing or hanging report never stops the others; its last good HTML stays.
+    A failing or hanging report never stops the others; its last good HTML stays. Records
+    left ``running`` by an earlier batch that died are marked failed first.
+
+    Parameters
+    ----------
+    timeout
+        Seconds the whole batch may run (local executor). Past that, as on ``SIGTERM`` or
+        ``SIGINT``, workers and kernels are stopped and unfinished reports recorded failed.
+
+    Raises
+    ------
+    ReportError
+        Of kind ``interrupted``, after the index and manifest are written, when the batch
+        timed out or was told to stop.
+    WriteError
+        When the index or manifest cannot be written.
     """
     counts = {"done": 0, "failed": 0, "skipped": 0, "running": 0, "total": len(batch.jobs)}
     notify = on_update or (lambda job, c: None)
+    folders = {Path(j.out_dir) for j in batch.jobs}
+    for folder in folders:
+        lifecycle.recover(folder)
     todo = []
     for job in batch.jobs:
         if not force and is_current(job):
@@ -342,18 +285,36 @@ def run(
         else:
             todo.append(job)
     started = dt.datetime.now(dt.UTC)
-    results = _execute(todo, batch, workers, executor, scheduler, counts, notify)
+    results: list[Job] = []
+    stopped = None
+    try:
+        with lifecycle.sigterm_interrupts():
+            _execute(todo, batch, workers, executor, scheduler, counts, notify, results, timeout)
+    except lifecycle.Interrupted as exc:
+        stopped = str(exc)
     by_key = {(j.out_dir, j.name): j for j in batch.jobs}
     for res in results:
         job = by_key[(res.out_dir, res.name)]
         for key in ("status", "seconds", "attempts", "error", "html"):
             setattr(job, key, getattr(res, key))
+    unfinished = [j for j in todo if j.status == "pending"]
+    for job in unfinished:
+        job.status, job.error = "failed", f"batch {stopped}: not finished"
+    for folder in folders:  # the reports that were running: their records say so
+        lifecycle.recover(folder, reason=f"batch {stopped} before it finished")
     if reports_dir is None:
         parents = [str(Path(j.out_dir).parent) for j in batch.jobs]
         reports_dir = Path(os.path.commonpath(parents)) if parents else config.REPORTS_DIR
-    for folder in {Path(j.out_dir).parent for j in batch.jobs}:
-        publish.write_index(folder)
-    return _write_manifest(batch, started, reports_dir)
+    for folder in {f.parent for f in folders}:
+        runner.refresh_index(folder)
+    manifest = _write_manifest(batch, started, reports_dir)
+    if stopped:
+        raise ReportError(
+            f"batch {batch.name} {stopped}; {len(unfinished)} report(s) not finished are "
+            f"recorded as failed; manifest: {manifest}",
+            "interrupted",
+        )
+    return manifest
 
 
 def _execute(
@@ -364,11 +325,18 @@ def _execute(
     scheduler,
     counts: dict[str, int],
     notify,
-) -> Iterable[Job]:
+    results: list[Job],
+    timeout: float | None = None,
+) -> None:
+    """Run the jobs, appending each finished one to ``results``.
+
+    Raises :class:`lifecycle.Interrupted` when ``timeout`` passes; the local workers (and,
+    as they die, their kernels) are stopped before it leaves, however it leaves.
+    """
     if not todo:
-        return []
+        return
     payloads = [pickle.dumps(j) for j in todo]
-    results = []
+    deadline = None if timeout is None else time.monotonic() + timeout
 
     def finished(res: Job) -> None:
         counts["running"] = max(counts["running"] - 1, 0)
@@ -378,18 +346,30 @@ def _execute(
 
     if executor == "local":
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(batch.database,),
-        ) as pool:
-            futures = [pool.submit(run_job, p, batch.database, batch.fingerprint)
-                       for p in payloads]  # fmt: skip
-            counts["running"] = min(workers, len(futures))
-            for future in as_completed(futures):
-                finished(future.result())
-                counts["running"] = min(workers, len(futures) - len(results))
+            initargs=(batch.database, os.getpid()),
+        )
+        try:
+            pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
+                       for p in payloads}  # fmt: skip
+            counts["running"] = min(workers, len(pending))
+            while pending:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise lifecycle.Interrupted(f"timed out after {timeout:g} s")
+                done, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(future.result())
+                counts["running"] = min(workers, len(pending))
+        except BaseException:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            lifecycle.stop_processes(processes)
+            raise
+        pool.shutdown()
     elif executor == "dask":
         try:
             from dask.distributed import Client, LocalCluster
@@ -418,7 +398,6 @@ def _execute(
                 cluster.close()
     else:
         raise ParameterError(f"executor must be local or dask, got {executor!r}")
-    return results
 
 
 def _write_manifest(batch: Batch, started: dt.datetime, reports_dir: Path) -> Path:
@@ -444,7 +423,7 @@ def _write_manifest(batch: Batch, started: dt.datetime, reports_dir: Path) -> Pa
                 "attempts": j.attempts,
                 "html": str(Path(j.out_dir) / f"{j.name}.html"),
                 "ipynb": str(Path(j.out_dir) / f"{j.name}.ipynb"),
-                "error": j.error,
+                "error": secrets.scrub(j.error) if j.error else None,
             }  # fmt: skip
             for j in batch.jobs
         ],

@@ -16,7 +16,11 @@ import os
 import queue
 import shutil
 import tempfile
+<<<<<<< HEAD
 import uuid
+=======
+import threading
+>>>>>>> main
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,11 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
 
+<<<<<<< HEAD
 from cxresearch.running import forkserver
+=======
+from cxresearch.running.lifecycle import die_with_parent
+>>>>>>> main
 
 #: Run in every warm kernel before it is handed out: the imports every report pays for.
 WARM_UP = """
@@ -60,12 +68,19 @@ class WarmKernel:
         # IPC sockets in a private folder: kernels started at once in several processes
         # cannot race for the same TCP port, and nothing listens on the network
         self._sockets = tempfile.mkdtemp(prefix="cx-kernel-")
+<<<<<<< HEAD
         options: dict[str, Any] = {
             "kernel_name": kernel_name, "transport": "ipc", "ip": os.path.join(self._sockets, "k"),
         }  # fmt: skip
         self.forked = server is not None
         self.km = ForkKernelManager(server, **options) if server else AsyncKernelManager(**options)
         run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+=======
+        self.km = AsyncKernelManager(
+            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
+        )
+        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
+>>>>>>> main
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -115,6 +130,7 @@ class WarmKernel:
         shutil.rmtree(self._sockets, ignore_errors=True)
 
 
+<<<<<<< HEAD
 class _ForkProvisioner(LocalProvisioner):
     """Launches the kernel by asking the fork server for a child on the connection file."""
 
@@ -151,6 +167,18 @@ class ForkKernelManager(AsyncKernelManager):
 def new_kernel(cwd: Path, env: dict[str, str]) -> WarmKernel:
     """A kernel for one report: forked when :func:`forkserver.shared` gives a server."""
     return WarmKernel(cwd, env, server=forkserver.shared())
+=======
+def _dies_with_us() -> dict:
+    """Launch options making a kernel die with this process, even on ``SIGKILL``.
+
+    Linux's parent-death signal fires when the *thread* that started the child ends, so it
+    is armed only from the main thread; kernels started from other threads rely on
+    ipykernel's own watch of its parent (``JPY_PARENT_PID``, polled every second).
+    """
+    if threading.current_thread() is threading.main_thread():
+        return {"preexec_fn": die_with_parent}
+    return {}
+>>>>>>> main
 
 
 class KernelPool:

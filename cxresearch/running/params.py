@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -19,11 +20,17 @@ from typing import Any
 import yaml
 from papermill.inspection import inspect_notebook
 
-from cxresearch.config import LANGUAGES, read_yaml
+from cxresearch import config
+from cxresearch.config import LANGUAGES, read_yaml, yaml_error_where
 from cxresearch.data import secrets
 from cxresearch.errors import ParameterError
 
 _DATE_NAME = re.compile(r"(^|_)(start|end|date)$")
+#: Parameters that name a file (``taxonomy``, ``*_file``, ``*_path``, ``*_dir``).
+FILE_PARAMETER = re.compile(r"^taxonomy$|_(file|path|dir)$")
+#: Environment variable listing folders (``os.pathsep``-separated) that file parameters
+#: may name besides the project folder.
+ALLOWED_DIRS_ENV = "CX_ALLOWED_DIRS"
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -45,7 +52,10 @@ def notebook_parameters(notebook: str | Path) -> dict[str, dict[str, Any]]:
         ``name -> {"type": "str" | "int" | ..., "default": str, "help": str}``.
     """
     path = Path(notebook).resolve()
-    return copy.deepcopy(_inspect(str(path), path.stat().st_mtime_ns))
+    try:
+        return copy.deepcopy(_inspect(str(path), path.stat().st_mtime_ns))
+    except ValueError as exc:  # no kernel name, no parameters cell papermill can read
+        raise ParameterError(f"notebook {path} cannot be inspected: {exc}") from None
 
 
 @lru_cache(maxsize=64)
@@ -69,10 +79,8 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ParameterError(f"params file {path} does not exist") from None
     except yaml.YAMLError as exc:
-        # the position only: the file's text is not echoed, in case it holds a secret
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParameterError(f"params file {path} is not valid YAML{at}") from None
+        where = yaml_error_where(exc)
+        raise ParameterError(f"params file {path} is not valid YAML{where}") from None
     except ValueError as exc:  # a value YAML reads but Python refuses, such as 2026-02-30
         raise ParameterError(f"params file {path} holds an impossible value: {exc}") from None
     if data is None:
@@ -139,20 +147,44 @@ def validate(
             )
         if secrets.SECRET_NAME.search(name):
             raise ParameterError(
-                f"parameter {name!r} looks like a secret: credentials come from the environment "
+                f"parameter {name!r} looks like a secret; credentials come from the environment "
                 "(CX_DATABASE_URL, CX_DATABASE_PASSWORD, a secrets file or ~/.pgpass), never "
                 "from parameters"
             )
         found = secrets.find_secret(value, name)
         if found:
             raise ParameterError(
-                f"parameter {found[0]}{where} holds {found[1]}: pass no credentials as "
+                f"parameter {found[0]}{where} holds {found[1]}; pass no credentials as "
                 "parameters; a database password goes in CX_DATABASE_PASSWORD, a secrets file "
                 "(docs/databases.md) or ~/.pgpass"
             )
+        check_file_parameter(name, value, where)
         out[name] = _coerce(name, value, declared[name], where)
     _check_periods(out, where)
     return out
+
+
+def check_file_parameter(name: str, value: Any, where: str = "") -> None:
+    """Refuse a file parameter naming a file outside the project and the allowed folders.
+
+    Relative paths are taken from the notebooks folder, where report kernels start; links
+    are followed. Only the path is named in the error, never the file's content.
+
+    Raises
+    ------
+    ParameterError
+        When the file lies elsewhere.
+    """
+    if not (isinstance(value, str) and value and FILE_PARAMETER.search(name)):
+        return
+    extra = os.environ.get(ALLOWED_DIRS_ENV, "")
+    allowed = [config.PROJECT_ROOT, *(Path(p) for p in extra.split(os.pathsep) if p)]
+    path = (config.NOTEBOOKS_DIR / Path(value).expanduser()).resolve()
+    if not any(path.is_relative_to(folder.resolve()) for folder in allowed):
+        raise ParameterError(
+            f"parameter {name!r}{where} names {value!r}, outside the project folder: put the "
+            f"file in the project or list its folder in {ALLOWED_DIRS_ENV}"
+        )
 
 
 def _coerce(name: str, value: Any, declared: Mapping[str, Any], where: str) -> Any:

@@ -18,11 +18,13 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets.config import Config
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
-from cxresearch.errors import ReportError
+from cxresearch.errors import ReportError, WriteError
 from cxresearch.reporting import i18n
+from cxresearch.running import portal, wording
 
 TEMPLATES_DIR = Path(i18n.__file__).parent / "templates"
 #: Cell tags whose cells never reach the HTML.
@@ -63,6 +65,7 @@ class _Structure(Preprocessor):
         cx = resources.setdefault("cx", {})
         cx.setdefault("title", "")
         cx["toc"], cx["findings"], cx["context"] = [], [], {}
+        nb.cells = _until_stop(nb.cells)
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = self._markdown(cell.source, cx)
@@ -98,6 +101,15 @@ class _Structure(Preprocessor):
         return "\n".join(out).strip()
 
 
+def _until_stop(cells: list) -> list:
+    """The cells up to the one that stopped the report (``report.stop``), if any."""
+    for index, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("cx", {}).get("stop"):
+                return cells[: index + 1]
+    return cells
+
+
 def _frame_texts(language: i18n.Language) -> dict[str, str]:
     """Texts of the report frame (title block, contents, footer) in ``language``."""
     return {
@@ -112,6 +124,7 @@ def _frame_texts(language: i18n.Language) -> dict[str, str]:
         "fingerprint": language.tr("Data fingerprint"),
         "run": language.tr("Run"),
         "provenance": language.tr("How this report was made"),
+        "technical": language.tr("Technical record"),
         "uncertainty": language.tr(
             "Every number comes with the count behind it (n) and its {confidence}% confidence "
             "interval. Groups under {suppress} respondents are not shown.",
@@ -119,6 +132,61 @@ def _frame_texts(language: i18n.Language) -> dict[str, str]:
             suppress=language.number(config.DEFAULT_SUPPRESS_BELOW),
         ),
     }
+
+
+def render(
+    nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
+) -> tuple[str, dict[str, Any]]:
+    """Render an executed notebook; return the HTML and what the index shows of it.
+
+    See :func:`render_html` for the page. The summary holds ``title``, ``period`` (in
+    words), ``period_start``, ``period_end``, ``scope``, ``language`` and ``findings``
+    (the texts of :func:`show_headline`, numbers with their intervals).
+    """
+    lang_ = i18n.Language(language)
+    exporter = HTMLExporter(
+        template_name="cxreport",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language,
+        # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
+        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
+    cx = dict(provenance)
+    cx["text"] = _frame_texts(lang_)
+    cx["database"] = wording.database_text(str(provenance.get("database", "")), lang_)
+    resources = {"cx": cx, "metadata": {"name": str(provenance.get("notebook", "report"))}}
+    # the footer's filters need the context the notebook's setup displayed: read it first
+    context = next(
+        (
+            dict(out["data"][CONTEXT_MIME])
+            for cell in nb.cells
+            for out in cell.get("outputs", [])
+            if CONTEXT_MIME in out.get("data", {})
+        ),
+        {},
+    )
+    cx["filters"] = wording.describe_filters(context, provenance.get("parameters", {}), lang_)
+    body, resources = exporter.from_notebook_node(nb, resources=resources)
+    found = resources["cx"]
+    summary = {
+        "title": found.get("title", ""),
+        "period": context.get("period", ""),
+        "period_start": context.get("period_start"),
+        "period_end": context.get("period_end"),
+        "scope": context.get("scope", ""),
+        "language": language,
+        "filters": cx["filters"],
+        "findings": list(found.get("findings", [])),
+    }
+    return body, summary
 
 
 def render_html(
@@ -129,8 +197,9 @@ def render_html(
     The page opens with a title block (report, period, customers, date), the executive
     summary (the findings the notebook showed with :func:`show_headline`) and a table of
     contents; markdown is translated into ``language``; code, prompts and the parameter
-    cells are left out; figures are embedded; nothing loads from the network; a
-    provenance footer lists parameters, data fingerprint, package version and run time.
+    cells are left out; figures are embedded; nothing loads from the network. The footer
+    states the filters in words, and keeps the technical record (parameters, data
+    fingerprint, package version, database, run time) in a collapsed ``<details>``.
 
     Parameters
     ----------
@@ -147,25 +216,7 @@ def render_html(
     str
         The HTML document.
     """
-    lang_ = i18n.Language(language)
-    exporter = HTMLExporter(
-        template_name="cxreport",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code=language,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-    )
-    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
-    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
-    cx = dict(provenance)
-    cx["text"] = _frame_texts(lang_)
-    resources = {"cx": cx, "metadata": {"name": str(provenance.get("notebook", "report"))}}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return body
+    return render(nb, provenance=provenance, language=language)[0]
 
 
 # -- printing ---------------------------------------------------------------------------
@@ -250,18 +301,20 @@ def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
                 )
                 page.goto(html_path.as_uri(), wait_until="load")
                 page.emulate_media(media="print")
+                meta = "name => document.querySelector(`meta[name='${name}']`)?.content || ''"
+                header, footer = running_titles(
+                    page.title(),
+                    page.evaluate(meta, "cx:period"),
+                    page.evaluate(meta, "cx:created"),
+                )
                 page.pdf(
                     path=tmp,
                     format="A4",
                     print_background=True,
                     display_header_footer=True,
-                    header_template="<span></span>",
-                    footer_template=(
-                        '<div style="font-size:8px;width:100%;text-align:center;color:#666">'
-                        '<span class="pageNumber"></span> / <span class="totalPages"></span>'
-                        "</div>"
-                    ),
-                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                    header_template=header,
+                    footer_template=footer,
+                    margin={"top": "18mm", "bottom": "18mm", "left": "12mm", "right": "12mm"},
                 )
             finally:
                 browser.close()
@@ -273,18 +326,33 @@ def print_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
     return pdf_path
 
 
-# -- the index page ------------------------------------------------------------------------
+_RUNNING = (
+    '<div style="font-size:8px;width:100%;padding:0 12mm;box-sizing:border-box;color:#555;'
+    'display:flex;justify-content:{justify};font-family:system-ui,sans-serif">{content}</div>'
+)
 
-_INDEX_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2rem auto;
-       padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd;
-         vertical-align: top; }
-.failed { color: #A04000; font-weight: 600; }
-.ok { color: #006D2C; }
-pre { white-space: pre-wrap; margin: 0; font-size: 0.8rem; }
-"""
+
+def running_titles(title: str, period: str, created: str) -> tuple[str, str]:
+    """Chromium header and footer templates for a report's printed pages.
+
+    The header repeats the report's title and period; the footer gives the date the report
+    was made and the page number of the total. Texts are escaped.
+    """
+    header = _RUNNING.format(
+        justify="space-between",
+        content=f"<span>{html.escape(title)}</span><span>{html.escape(period)}</span>",
+    )
+    footer = _RUNNING.format(
+        justify="space-between",
+        content=(
+            f"<span>{html.escape(created)}</span>"
+            '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span>'
+        ),
+    )
+    return header, footer
+
+
+# -- the index page ------------------------------------------------------------------------
 
 
 def read_records(reports_dir: Path) -> list[dict[str, Any]]:
@@ -301,46 +369,10 @@ def read_records(reports_dir: Path) -> list[dict[str, Any]]:
 
 
 def _write_index(reports_dir: Path) -> Path:
-    """Write ``reports_dir/index.html``: every report with its status, linked.
-
-    Returns
-    -------
-    pathlib.Path
-        Path of the index page.
-    """
+    """Write ``reports_dir/index.html``, the report portal (:mod:`cxresearch.running.portal`)."""
     reports_dir = Path(reports_dir)
-    rows = []
-    for rec in read_records(reports_dir):
-        params = rec.get("parameters", {})
-        start, end = params.get("period_start"), params.get("period_end")
-        period = f"{start or '…'} to {end or '…'}" if start or end else "whole period"
-        segment = ", ".join(str(v) for k in ("segment", "country") for v in (params.get(k) or []))
-        link = rec.get("html")
-        name = html.escape(f"{rec['notebook']} / {rec['name']}")
-        cell = f'<a href="{html.escape(link)}">{name}</a>' if link else name
-        if link and (reports_dir / link).with_suffix(".pdf").exists():
-            pdf = str(Path(link).with_suffix(".pdf"))
-            cell += f' (<a href="{html.escape(pdf)}">PDF</a>)'
-        status = rec.get("status", "?")
-        error = f"<pre>{html.escape(rec.get('error') or '')}</pre>" if status == "failed" else ""
-        rows.append(
-            f"<tr><td>{cell}</td><td>{html.escape(period)}</td>"
-            f"<td>{html.escape(segment or 'all')}</td>"
-            f"<td>{html.escape(str(params.get('language', 'en')))}</td>"
-            f'<td class="{html.escape(status)}">{html.escape(status)}{error}</td>'
-            f"<td>{html.escape(rec.get('finished_at', ''))}</td></tr>"
-        )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>cxresearch reports</title>"
-        f"<style>{_INDEX_CSS}</style></head><body><h1>cxresearch reports</h1>"
-        "<table><thead><tr><th>Report</th><th>Period</th><th>Segment / country</th>"
-        "<th>Language</th><th>Status</th><th>Finished</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></body></html>\n"
-    )
     target = reports_dir / "index.html"
-    write_atomic(target, page)
+    write_atomic(target, portal.index_page(reports_dir, read_records(reports_dir)))
     return target
 
 
@@ -374,15 +406,35 @@ def _umask() -> int:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` through a temporary file and one rename.
+
+    Raises
+    ------
+    WriteError
+        When the file cannot be written (disk full, read-only folder, permission denied):
+        one line naming the file and the reason. The file as it was stays, and no
+        temporary file is left behind.
+    """
+    path = Path(path)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise WriteError(f"could not write {path}: {exc.strerror or exc}", exc.errno) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

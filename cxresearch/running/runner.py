@@ -22,9 +22,9 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 import cxresearch
-from cxresearch.data import credentials, db
-from cxresearch.errors import ReportError
-from cxresearch.running import publish, spec
+from cxresearch.data import credentials, fingerprints, secrets
+from cxresearch.errors import ReportError, WriteError
+from cxresearch.running import lifecycle, publish, spec
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,22 @@ def execute(
     Raises
     ------
     ReportError
-        When a cell fails or the report times out: names the notebook and the cell; the
-        earlier report stays.
+        When a cell fails, the report times out or cannot be written: names the notebook
+        and the cell or the file; the earlier report stays and the record says why.
+    WriteError
+        When not even the run record can be written (a read-only or full folder): one line
+        naming where; nothing was changed.
     """
     from cxresearch.running.kernels import ENGINE, kernel_env, new_kernel
 
     run = run_spec
     path, name, values, timeout = run.notebook, run.name, run.parameters, run.timeout
     out = run.out_dir
-    out.mkdir(parents=True, exist_ok=True)
     url = run.database
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     if fingerprint is None:
-        fingerprint = db.fingerprint_url(url)
+        fingerprint = fingerprints.fingerprint_url(url)
 
     html_path, nb_path = out / f"{name}.html", out / f"{name}.ipynb"
     failed_path = out / f"{name}.failed.ipynb"
@@ -123,6 +125,12 @@ def execute(
     }
     label = f"notebook {path.stem} ({name})"
     tmp_nb = out / f".{name}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
+    try:
+        _start_record(out, name, record, label)
+    except WriteError:
+        if kernel is not None:  # lent by a batch: not used, but ours to stop
+            kernel.shutdown()
+        raise
     kernel = kernel or new_kernel(path.parent, kernel_env(url))
     timed_out = threading.Event()
 
@@ -157,10 +165,21 @@ def execute(
             message, kind = f"{label} timed out after {timeout:g} s{where}", "timeout"
         elif isinstance(exc, PapermillExecutionError):
             message, kind = f"{label} failed{where}: {detail}", "cell"
+        elif isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+            # papermill could not write the executed notebook: disk full, read-only folder
+            detail = _reason(exc)
+            message, kind = (
+                f"{label} failed: the executed notebook was not written: {detail}",
+                "write",
+            )
         else:
             message, kind = f"{label} could not run: {detail}", "kernel"
-        if tmp_nb.exists():
-            tmp_nb.replace(failed_path)
+        message = secrets.scrub(message)
+        if kind == "write":
+            tmp_nb.unlink(missing_ok=True)  # a partial file, and the space it takes
+            message += "; the last good report is kept"
+        elif tmp_nb.exists():
+            _keep_failed(tmp_nb, failed_path)
             message += f" (executed notebook kept at {failed_path})"
         _record(out, name, record, "failed", t0, error=message, update_index=update_index)
         raise ReportError(message, kind) from None
@@ -177,22 +196,97 @@ def execute(
         "duration": f"{seconds:.1f} s",
     }
     try:
-        page = publish.render_html(executed, provenance=provenance, language=run.language)
+        page, summary = publish.render(executed, provenance=provenance, language=run.language)
     except Exception as exc:
-        tmp_nb.replace(failed_path)
-        message = f"{label} ran but did not render: {exc}"
+        _keep_failed(tmp_nb, failed_path)
+        message = secrets.scrub(f"{label} ran but did not render: {exc}")
         _record(out, name, record, "failed", t0, error=message, update_index=update_index)
         raise ReportError(message, "render") from None
-    publish.write_atomic(html_path, page)
-    tmp_nb.replace(nb_path)
-    failed_path.unlink(missing_ok=True)
+    try:
+        publish.write_atomic(html_path, page)
+        tmp_nb.replace(nb_path)
+        failed_path.unlink(missing_ok=True)
+    except OSError as exc:  # disk full, read-only folder, permission denied
+        tmp_nb.unlink(missing_ok=True)
+        message = secrets.scrub(
+            f"{label} ran but could not be written: {_reason(exc)}; the last good report is kept"
+        )
+        _record(out, name, record, "failed", t0, error=message, update_index=update_index)
+        raise ReportError(message, "write") from None
     pdf_path = html_path.with_suffix(".pdf")
     if run.pdf:
         publish.print_pdf(html_path, pdf_path)
     else:  # a PDF of an earlier render no longer matches the report
         pdf_path.unlink(missing_ok=True)
+    record["summary"] = summary  # what the index shows: title, period, findings
     _record(out, name, record, "ok", t0, html=html_path, update_index=update_index)
     return RunResult(path.stem, name, html_path, nb_path, seconds, pdf_path if run.pdf else None)
+
+
+def _reason(exc: OSError) -> str:
+    """``could not write PATH: reason`` for our own errors, else the reason and the file."""
+    if isinstance(exc, WriteError):
+        return str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _start_record(out: Path, name: str, record: dict[str, Any], label: str) -> None:
+    """Mark the report ``running`` (with this process's pid and start time) before it runs.
+
+    Records of earlier runs in the folder whose process died are marked failed first.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lifecycle.recover(out)
+        running = {**record, **lifecycle.running_record(), "error": None}
+        good = out / f"{name}.html"
+        running["html"] = f"{out.name}/{good.name}" if good.exists() else None
+        publish.write_atomic(out / f"{name}.json", json.dumps(running, indent=2, default=str))
+    except OSError as exc:
+        raise WriteError(
+            f"{label} not run: nothing can be written in {out}: {_reason(exc)}; "
+            "the last good report and its record are unchanged",
+            exc.errno,
+        ) from None
+
+
+def _keep_failed(tmp_nb: Path, failed_path: Path) -> None:
+    """Keep the executed notebook of a failed run, with credentials scrubbed from its outputs."""
+    try:
+        nb = nbformat.read(tmp_nb, as_version=4)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                _scrub_output(output)
+        nbformat.write(nb, tmp_nb)
+        tmp_nb.replace(failed_path)
+    except (OSError, ValueError):  # unreadable or unwritable: keep nothing rather than a leak
+        tmp_nb.unlink(missing_ok=True)
+
+
+def _scrub_output(output: dict[str, Any]) -> None:
+    """Scrub credentials from an output's texts, traceback and data, in place."""
+    for key in ("text", "ename", "evalue"):
+        if isinstance(output.get(key), str):
+            output[key] = secrets.scrub(output[key])
+    if isinstance(output.get("traceback"), list):
+        output["traceback"] = [secrets.scrub(line) for line in output["traceback"]]
+    for mime, value in dict(output.get("data") or {}).items():
+        if isinstance(value, str):
+            output["data"][mime] = secrets.scrub(value)
+        elif isinstance(value, list):
+            output["data"][mime] = [secrets.scrub(v) if isinstance(v, str) else v for v in value]
+
+
+def refresh_index(reports_dir: Path) -> Path:
+    """Rewrite ``reports_dir/index.html``; a write fault becomes one :class:`WriteError` line."""
+    try:
+        return publish.write_index(reports_dir)
+    except OSError as exc:
+        raise WriteError(
+            f"the index {Path(reports_dir) / 'index.html'} could not be written: {_reason(exc)}",
+            exc.errno,
+        ) from None
 
 
 def _describe_cell(executed: Path, index: int) -> str:
@@ -225,14 +319,29 @@ def _record(
     html: Path | None = None,
     update_index: bool,
 ) -> None:
-    """Write the run record; a failed run keeps the link to the last good HTML."""
+    """Write the run record; a failed run keeps the link to the last good HTML.
+
+    If the record cannot be written, a :class:`WriteError` says so and what happened.
+    """
     rec = dict(record)
+    previous = out / f"{name}.json"
+    if "summary" not in rec and previous.exists():  # a failed run: the last good report's
+        try:
+            rec["summary"] = json.loads(previous.read_text(encoding="utf-8")).get("summary")
+        except (OSError, ValueError):
+            pass
     rec["status"] = status
     rec["seconds"] = round(time.perf_counter() - t0, 2)
     rec["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rec["error"] = error
     good = html if html is not None else out / f"{name}.html"
     rec["html"] = f"{out.name}/{good.name}" if good.exists() else None
-    publish.write_atomic(out / f"{name}.json", json.dumps(rec, indent=2, default=str))
+    try:
+        publish.write_atomic(out / f"{name}.json", json.dumps(rec, indent=2, default=str))
+    except OSError as exc:
+        said = f"{error}; and " if error else ""
+        raise WriteError(
+            f"{said}the run record was not updated: {_reason(exc)}", exc.errno
+        ) from None
     if update_index:
-        publish.write_index(out.parent)
+        refresh_index(out.parent)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cxresearch import config
-from cxresearch.data import urls
+from cxresearch.data import secrets, urls
 from cxresearch.errors import ParameterError
 from cxresearch.running import params
 
@@ -176,6 +176,12 @@ def build(
     given_db = values.pop("database", "") or ""
     if given_db and not isinstance(given_db, str):
         raise ParameterError(f"parameter 'database' expects a URL, got {given_db!r}")
+    if given_db and secrets.find_secret(given_db):
+        raise ParameterError(
+            "parameter 'database' holds a URL with a password; give the URL without it and "
+            "put the password in CX_DATABASE_PASSWORD, a secrets file (docs/databases.md) or "
+            "~/.pgpass"
+        )
     checked = params.validate(declared, values, notebook=path.stem)
     base = Path(params_file).stem if params_file is not None else DEFAULT_NAME
     overrides.pop("database", None)

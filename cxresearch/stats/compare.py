@@ -112,14 +112,20 @@ def difference(
     Notes
     -----
     For independent samples the variance of the difference is the sum of the variances.
-    For the NPS this is the trinomial variance of each (Rocks 2016); computing both
-    tables with ``method="adjusted_wald"`` gives the adjusted-Wald version.
+    For the NPS this is the trinomial variance of each (Rocks 2016). When both tables
+    carry ``centre`` (NPS tables do), the difference is that of the centres, so that one
+    method gives the whole result: with ``method="adjusted_wald"`` the difference of the
+    adjusted NPS (3/4 of a promoter and of a detractor added to 3 added respondents in
+    each group) over the standard error of the adjusted shares, as Agresti and Caffo
+    (2000) do for two proportions; ``estimate_a`` and ``estimate_b`` stay observed.
     """
     keys = by_list(on)
-    cols = [*keys, "metric", "estimate", "std_error", "n"]
+    centred = "centre" in a.columns and "centre" in b.columns
+    cols = [*keys, "metric", "estimate", "std_error", "n", *(["centre"] if centred else [])]
     merged = a[cols].merge(b[cols], on=[*keys, "metric"], suffixes=("_a", "_b"), how="inner")
     z = intervals.z_value(confidence)
-    diff = merged["estimate_a"] - merged["estimate_b"]
+    at = "centre" if centred else "estimate"
+    diff = merged[f"{at}_a"] - merged[f"{at}_b"]
     se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
@@ -235,3 +241,55 @@ def previous_period(start: str | dt.date, end: str | dt.date) -> tuple[dt.date, 
         return first.date(), (s - pd.Timedelta(days=1)).date()
     length = e - s
     return (s - length - pd.Timedelta(days=1)).date(), (s - pd.Timedelta(days=1)).date()
+
+
+def pairwise(
+    table: pd.DataFrame,
+    group: str,
+    *,
+    confidence: float = 0.95,
+    adjust: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Every pair of groups of one metric table compared, adjusted together.
+
+    Parameters
+    ----------
+    table
+        A metric table with one row per value of ``group`` (``estimate``, ``std_error``,
+        ``n``; rows marked ``suppressed`` are left out).
+    group
+        The grouping column, such as ``"touchpoint"``.
+    confidence, adjust, alpha
+        As in :func:`difference`; the family is all pairs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[group_a, group_b, metric, estimate_a, estimate_b, n_a, n_b, difference,
+        std_error, ci_low, ci_high, statistic, p_value, p_adjusted, adjustment,
+        significant]``, one row per pair (``a`` before ``b`` in the table's order).
+
+    Notes
+    -----
+    Each pair is tested with :func:`difference` as two independent samples (a respondent
+    counted in two groups makes the test slightly conservative for positively correlated
+    answers). With ``k`` groups there are ``k (k - 1) / 2`` pairs; Holm's adjustment keeps
+    the chance of any false claim among them under ``alpha``.
+    """
+    shown = table
+    if "suppressed" in table.columns:
+        shown = table[~table["suppressed"].fillna(False).astype(bool)]
+    shown = shown[shown["std_error"].notna()].reset_index(drop=True)
+    pairs = [(i, j) for i in range(len(shown)) for j in range(i + 1, len(shown))]
+    columns = ["group_a", "group_b", "metric", "estimate_a", "estimate_b", "n_a", "n_b",
+               "difference", "std_error", "ci_low", "ci_high", "statistic", "p_value",
+               "p_adjusted", "adjustment", "significant"]  # fmt: skip
+    if not pairs:
+        return pd.DataFrame(columns=columns)
+    first = shown.iloc[[i for i, _ in pairs]].assign(pair=range(len(pairs)))
+    second = shown.iloc[[j for _, j in pairs]].assign(pair=range(len(pairs)))
+    out = difference(first, second, on="pair", confidence=confidence, adjust=adjust, alpha=alpha)
+    out.insert(0, "group_a", first[group].to_numpy())
+    out.insert(1, "group_b", second[group].to_numpy())
+    return out[columns]

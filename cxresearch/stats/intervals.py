@@ -58,6 +58,36 @@ def wilson(successes, n, confidence: float = 0.95):
     )
 
 
+def nps_centre(promoters, detractors, n, method: str = "wald"):
+    """The NPS an interval is centred on, with the shares and n behind it.
+
+    Parameters
+    ----------
+    promoters, detractors, n
+        Counts of scores 9-10, of scores 0-6, and of all valid scores.
+    method
+        ``"wald"``: the observed shares; ``"adjusted_wald"``: 3/4 of a promoter and 3/4
+        of a detractor added to 3 added respondents (Rocks 2016).
+
+    Returns
+    -------
+    tuple of arrays
+        ``(centre, promoter_share, detractor_share, n)``, all after the adjustment.
+    """
+    pro = np.asarray(promoters, dtype=float)
+    det = np.asarray(detractors, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "wald":
+            p_pro, p_det, n_eff = pro / n, det / n, n
+        elif method == "adjusted_wald":
+            n_eff = n + 3
+            p_pro, p_det = (pro + 0.75) / n_eff, (det + 0.75) / n_eff
+        else:
+            raise ValueError(f"method must be 'wald' or 'adjusted_wald', got {method!r}")
+    return p_pro - p_det, p_pro, p_det, n_eff
+
+
 def nps_interval(promoters, detractors, n, confidence: float = 0.95, method: str = "wald"):
     """Net Promoter Score with its trinomial standard error and interval.
 
@@ -71,13 +101,14 @@ def nps_interval(promoters, detractors, n, confidence: float = 0.95, method: str
         ``"wald"``: the normal interval around the observed NPS; ``"adjusted_wald"``:
         the same around an NPS computed after adding 3/4 of a promoter and 3/4 of a
         detractor to 3 added respondents (Rocks 2016), better behaved for small n and
-        extreme scores.
+        extreme scores (see :func:`nps_centre`).
 
     Returns
     -------
     tuple of arrays
         ``(estimate, std_error, ci_low, ci_high)`` on the proportion scale (-1 to 1);
-        the estimate is always the observed NPS.
+        the estimate is always the observed NPS, the interval and standard error those
+        of the method (centred on :func:`nps_centre`).
 
     Notes
     -----
@@ -90,16 +121,9 @@ def nps_interval(promoters, detractors, n, confidence: float = 0.95, method: str
     det = np.asarray(detractors, dtype=float)
     n = np.asarray(n, dtype=float)
     z = z_value(confidence)
+    centre, p_pro, p_det, n_eff = nps_centre(pro, det, n, method)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = (pro - det) / n
-        if method == "wald":
-            p_pro, p_det, n_eff = pro / n, det / n, n
-        elif method == "adjusted_wald":
-            n_eff = n + 3
-            p_pro, p_det = (pro + 0.75) / n_eff, (det + 0.75) / n_eff
-        else:
-            raise ValueError(f"method must be 'wald' or 'adjusted_wald', got {method!r}")
-        centre = p_pro - p_det
         variance = p_pro + p_det - centre**2
         se = np.sqrt(variance / n_eff)
     return estimate, se, np.maximum(centre - z * se, -1.0), np.minimum(centre + z * se, 1.0)

@@ -1,7 +1,8 @@
 """Models of what satisfaction is worth: intent against action, satisfaction against spend.
 
 Models are fitted on aggregates computed in the engine wherever that is exact: the intent
-model on counts per score, the spend model on one row per customer. Fitting functions
+model on counts per score, the spend model on one row per response (spend in the months
+after it) or per customer. Fitting functions
 return the statsmodels result; :func:`tidy` turns a result into a DataFrame.
 """
 
@@ -9,15 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import ibis
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from cxresearch.config import NPS_BANDS
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW, NPS_BANDS
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, aggregate, as_table, by_list, check_columns
+from cxresearch.stats._utils import (
+    TableLike,
+    aggregate,
+    as_table,
+    by_list,
+    check_columns,
+    small_group_rules,
+)
+from cxresearch.stats.spend import fit_spend, spend_uplift, stratified_sample  # noqa: F401 - re-exported
 
 
 def intent_counts(
@@ -26,77 +34,154 @@ def intent_counts(
     actual: str = "recommended_last_12m",
     *,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Count, per score (and group), respondents who did and did not recommend.
 
     Answers other than ``"yes"`` and ``"no"`` (such as ``"unknown"``) are counted in
     ``unknown`` and left out of ``n``.
 
+    Parameters
+    ----------
+    data
+        Responses: an Ibis table or a DataFrame.
+    score, actual
+        Columns of the 0-10 score and of the yes/no/unknown answer.
+    by
+        Grouping column(s).
+    weights
+        Column of respondent weights; ``None`` weighs every respondent equally.
+
     Returns
     -------
     pandas.DataFrame
         ``[*by, score, n, recommended, not_recommended, unknown]``, with the score
-        column named ``score`` whatever its name in the data.
+        column named ``score`` whatever its name in the data; with ``weights`` also
+        ``weighted_recommended`` and ``weighted_n`` (sums of the weights of the yes and of
+        the yes-or-no answers) and ``effective_n`` (Kish's ``(sum w)^2 / sum w^2`` over
+        the yes-or-no answers).
     """
     t = as_table(data)
     groups = by_list(by)
-    check_columns(t, [score, actual, *groups])
+    check_columns(t, [score, actual, *groups, *([weights] if weights else [])])
     t = t.filter(t[score].notnull())
     a = t[actual]
+    answered = a.isin(["yes", "no"])
+    extra = {}
+    if weights:
+        w = t[weights].cast("float64")
+        extra = {
+            "weighted_recommended": (a == "yes").ifelse(w, 0.0).sum(),
+            "weighted_n": answered.ifelse(w, 0.0).sum(),
+            "sum_w2": answered.ifelse(w * w, 0.0).sum(),
+        }
     counts = aggregate(
         t.mutate(score=t[score].cast("int64")),
         [*groups, "score"],
         recommended=(a == "yes").ifelse(1, 0).sum(),
         not_recommended=(a == "no").ifelse(1, 0).sum(),
         unknown=(~a.isin(["yes", "no"]) | a.isnull()).ifelse(1, 0).sum(),
+        **extra,
     )
     counts["n"] = counts["recommended"] + counts["not_recommended"]
-    return counts[[*groups, "score", "n", "recommended", "not_recommended", "unknown"]]
+    cols = [*groups, "score", "n", "recommended", "not_recommended", "unknown"]
+    if weights:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            counts["effective_n"] = counts["weighted_n"] ** 2 / counts["sum_w2"]
+        cols += ["weighted_recommended", "weighted_n", "effective_n"]
+    return counts[cols]
+
+
+def _weighted_share(counts: pd.DataFrame, confidence: float) -> tuple:
+    """Wilson interval of the (weighted) recommended share, with Kish's n when weighted."""
+    if "weighted_n" in counts:
+        n_eff = counts["effective_n"].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = counts["weighted_recommended"] / counts["weighted_n"]
+        return n_eff, intervals.wilson(share * n_eff, n_eff, confidence)
+    n = counts["n"].astype(float)
+    return n, intervals.wilson(counts["recommended"], n, confidence)
 
 
 def intent_calibration(
-    data: TableLike,
+    data: TableLike | None = None,
     score: str = "nps",
     actual: str = "recommended_last_12m",
     *,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
     confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+    counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """P(actually recommended | stated score) per score level, with Wilson intervals.
+
+    Parameters
+    ----------
+    data
+        Responses (Ibis table or DataFrame); ignored when ``counts`` is given.
+    score, actual
+        Columns of the 0-10 score and of the yes/no/unknown answer.
+    by
+        Grouping column(s).
+    weights
+        Column of respondent weights: the share is weighted and its interval uses Kish's
+        effective n; ``None`` weighs every respondent equally.
+    confidence
+        Two-sided confidence level.
+    min_n, suppress_below
+        The small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`).
+    counts
+        Output of :func:`intent_counts`, to reuse counts already computed.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, score, metric, n, estimate, std_error, ci_low, ci_high, confidence,
-        recommended, unknown]``: ``metric`` is ``"recommended_share"``, ``n`` counts
-        the yes and no answers, ``estimate`` is yes / n.
+        ``[*by, score, metric, n, effective_n, estimate, std_error, ci_low, ci_high,
+        confidence, suppressed, unreliable, recommended, unknown]``: ``metric`` is
+        ``"recommended_share"``, ``n`` counts the yes and no answers, ``estimate`` is the
+        (weighted) share of yes among them; suppressed rows keep ``n`` only.
     """
-    counts = intent_counts(data, score, actual, by=by)
-    est, se, low, high = intervals.wilson(counts["recommended"], counts["n"], confidence)
+    if counts is None:
+        if data is None:
+            raise ValueError("give either data or counts")
+        counts = intent_counts(data, score, actual, by=by, weights=weights)
+    n_eff, (est, se, low, high) = _weighted_share(counts, confidence)
     out = counts[[*by_list(by), "score"]].copy()
     out["metric"] = "recommended_share"
     out["n"] = counts["n"]
+    out["effective_n"] = n_eff.to_numpy()
     out["estimate"], out["std_error"], out["ci_low"], out["ci_high"] = est, se, low, high
     out["confidence"] = confidence
     out["recommended"] = counts["recommended"]
     out["unknown"] = counts["unknown"]
-    return out
+    out = small_group_rules(out, min_n=min_n, suppress_below=suppress_below, hide=["recommended"])
+    first = [c for c in out.columns if c not in ("recommended", "unknown")]
+    return out[[*first, "recommended", "unknown"]]
 
 
 #: Score bands of the NPS groups.
 
 
-def intent_by_group(counts: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+def intent_by_group(
+    counts: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+) -> pd.DataFrame:
     """Share who actually recommended among detractors, passives and promoters.
 
     Pools the per-score counts of :func:`intent_counts` (computed in the engine) by NPS
-    group and gives each share a Wilson interval.
+    group and gives each share a Wilson interval (weighted, with Kish's effective n, when
+    the counts were weighted).
 
     Returns
     -------
     pandas.DataFrame
-        ``[nps_group, metric, n, estimate, std_error, ci_low, ci_high, confidence,
-        recommended]``, detractors first.
+        ``[nps_group, metric, n, effective_n, estimate, std_error, ci_low, ci_high,
+        confidence, suppressed, unreliable, recommended]``, detractors first.
 
     Examples
     --------
@@ -105,21 +190,34 @@ def intent_by_group(counts: pd.DataFrame, *, confidence: float = 0.95) -> pd.Dat
     >>> intent_by_group(counts)[["nps_group", "n", "recommended", "estimate"]]
        nps_group   n  recommended  estimate
     0  detractor  10            1      0.10
-    1    passive   0            0       NaN
+    1    passive   0         <NA>       NaN
     2   promoter  50           24      0.48
     """
+    weighted = "weighted_n" in counts
     rows = []
     for group, (low, high) in NPS_BANDS.items():
         part = counts[(counts["score"] >= low) & (counts["score"] <= high)]
-        rows.append({"nps_group": group, "n": int(part["n"].sum()),
-                     "recommended": int(part["recommended"].sum())})  # fmt: skip
-    out = pd.DataFrame(rows)
-    est, se, lo, hi = intervals.wilson(out["recommended"], out["n"], confidence)
-    out.insert(1, "metric", "recommended_share")
+        row = {"nps_group": group, "n": int(part["n"].sum()),
+               "recommended": int(part["recommended"].sum())}  # fmt: skip
+        if weighted:
+            # Kish's n of the pooled cells: (sum w)^2 / sum w^2, with sum w^2 = (sum w)^2 / n_eff
+            w2 = (part["weighted_n"] ** 2 / part["effective_n"]).where(part["weighted_n"] > 0, 0.0)
+            row.update(weighted_recommended=float(part["weighted_recommended"].sum()),
+                       weighted_n=float(part["weighted_n"].sum()))  # fmt: skip
+            with np.errstate(invalid="ignore", divide="ignore"):
+                row["effective_n"] = row["weighted_n"] ** 2 / float(w2.sum())
+        rows.append(row)
+    pooled = pd.DataFrame(rows)
+    n_eff, (est, se, lo, hi) = _weighted_share(pooled, confidence)
+    out = pooled[["nps_group"]].copy()
+    out["metric"] = "recommended_share"
+    out["n"] = pooled["n"]
+    out["effective_n"] = n_eff.to_numpy()
     out["estimate"], out["std_error"], out["ci_low"], out["ci_high"] = est, se, lo, hi
     out["confidence"] = confidence
-    return out[["nps_group", "metric", "n", "estimate", "std_error", "ci_low", "ci_high",
-                "confidence", "recommended"]]  # fmt: skip
+    out["recommended"] = pooled["recommended"]
+    return small_group_rules(out, min_n=min_n, suppress_below=suppress_below,
+                             hide=["recommended"])  # fmt: skip
 
 
 def fit_intent(
@@ -128,6 +226,7 @@ def fit_intent(
     actual: str = "recommended_last_12m",
     *,
     by: str | None = None,
+    weights: str | None = None,
     counts: pd.DataFrame | None = None,
 ):
     """Binomial GLM of actually recommending on the stated score, fitted on counts.
@@ -140,6 +239,9 @@ def fit_intent(
         Columns of the 0-10 score and of the yes/no/unknown answer.
     by
         One grouping column: each group gets its own intercept and slope.
+    weights
+        Column of respondent weights (a weighted, pseudo-likelihood fit); ignored when
+        ``counts`` is given: weighted counts fit the weighted model.
     counts
         Output of :func:`intent_counts`, to reuse counts already computed.
 
@@ -153,18 +255,26 @@ def fit_intent(
     -----
     Fitting the binomial likelihood to (yes, no) counts per score gives exactly the
     estimates of the same model fitted to individual rows, with the data reduced to at
-    most 11 rows per group.
+    most 11 rows per group. With weights, the weighted share of each score is fitted with
+    its sum of weights as variance weight, which gives exactly the weighted
+    (pseudo-maximum-likelihood) estimates of the row-level model; the weights are scaled
+    so that they sum to Kish's effective n, so that the standard errors carry the design
+    effect of unequal weighting.
     """
     if counts is None:
         if data is None:
             raise ValueError("give either data or counts")
-        counts = intent_counts(data, score, actual, by=by)
+        counts = intent_counts(data, score, actual, by=by, weights=weights)
     counts = counts[counts["n"] > 0]
-    if by is None:
-        formula = "recommended + not_recommended ~ score"
-    else:
-        formula = f"recommended + not_recommended ~ 0 + C({by}) + C({by}):score"
-    return smf.glm(formula, data=counts, family=sm.families.Binomial()).fit()
+    right = "score" if by is None else f"0 + C({by}) + C({by}):score"
+    if "weighted_n" not in counts:
+        formula = f"recommended + not_recommended ~ {right}"
+        return smf.glm(formula, data=counts, family=sm.families.Binomial()).fit()
+    counts = counts.assign(_share=counts["weighted_recommended"] / counts["weighted_n"])
+    w2 = counts["weighted_n"] ** 2 / counts["effective_n"]
+    scale = counts["weighted_n"].sum() / w2.sum()  # Kish's n over the sum of weights
+    return smf.glm(f"_share ~ {right}", data=counts, family=sm.families.Binomial(),
+                   var_weights=(counts["weighted_n"] * scale).to_numpy()).fit()  # fmt: skip
 
 
 def predict_intent(
@@ -203,15 +313,23 @@ def predict_intent(
 
 
 def predict_intent_by(
-    result, counts: pd.DataFrame, by: str, scores: Sequence[int] = (10, 9), confidence: float = 0.95
+    result,
+    counts: pd.DataFrame,
+    by: str,
+    scores: Sequence[int] = (10, 9),
+    confidence: float = 0.95,
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Predicted P(recommended) per group from a model fitted with ``by``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[by, score, estimate, ci_low, ci_high, confidence, n]``: ``n`` the group's yes and
-        no answers behind the model.
+        ``[by, score, estimate, ci_low, ci_high, confidence, n, suppressed, unreliable]``:
+        ``n`` the group's yes and no answers behind the model; the small-group rule of
+        :func:`cxresearch.stats.metrics.small_group_rules` applies to it.
     """
     rows = []
     for group in sorted(counts[by].unique()):
@@ -219,162 +337,8 @@ def predict_intent_by(
         pred.insert(0, by, group)
         pred["n"] = int(counts.loc[counts[by] == group, "n"].sum())
         rows.append(pred)
-    return pd.concat(rows, ignore_index=True)
-
-
-def _sampled(t, fraction: float, key: str, seed: int):
-    """Rows of ``t`` kept with probability ``fraction``, reproducibly.
-
-    Where the engine hashes (DuckDB, Spark), a row is kept when the hash of its key and
-    the seed falls under the fraction: the same seed gives the same rows on every run.
-    Elsewhere the engine's own seeded sampler is used (PostgreSQL's ``TABLESAMPLE
-    BERNOULLI ... REPEATABLE``).
-    """
-    import ibis.common.exceptions as ibis_errors
-
-    buckets = 1_000_003
-    mixed = (t[key].cast("string") + ibis.literal(f"#{seed}")).hash()
-    hashed = t.filter((mixed % buckets + buckets) % buckets < int(round(fraction * buckets)))
-    try:
-        return hashed.to_pandas()
-    except (ibis_errors.OperationNotDefinedError, ibis_errors.UnsupportedOperationError):
-        return t.sample(fraction, seed=seed).to_pandas()
-
-
-def stratified_sample(
-    data: TableLike, by: str, size: int, *, key: str = "customer_id", seed: int = 20261123
-) -> pd.DataFrame:
-    """Draw a proportional stratified random sample in the engine, with sampling weights.
-
-    When ``data`` has more than ``size`` rows, every stratum (value of ``by``) is sampled
-    at the same rate ``f = size / rows`` inside the engine (Ibis ``Table.sample``), so
-    only the sample reaches pandas. Each sampled row gets ``sample_weight``, its stratum's
-    rows / its stratum's sampled rows, so weighted estimates are unbiased for the whole.
-    Intervals from a sample are about ``1 / sqrt(f)`` times as wide as from all rows; the
-    returned frame says so in ``attrs``.
-
-    Parameters
-    ----------
-    data
-        Rows to sample from (one row per customer, say).
-    by
-        Stratum column.
-    size
-        Largest number of rows to bring back (about; the sample size is random).
-    key
-        Column identifying a row (hashed to draw the sample).
-    seed
-        Seed of the sample: the same seed draws the same rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The sample (or all rows) with ``sample_weight``; ``attrs`` holds ``population``,
-        ``fraction`` and ``widening`` (the expected factor on interval widths).
-    """
-    t = as_table(data)
-    counts = t.group_by(by).aggregate(rows=t.count()).to_pandas().set_index(by)["rows"]
-    population = int(counts.sum())
-    fraction = min(1.0, size / population) if population else 1.0
-    if fraction >= 1.0:
-        frame = t.to_pandas().assign(sample_weight=1.0)
-    else:
-        parts = [
-            _sampled(t.filter(t[by] == stratum), fraction, key, seed) for stratum in counts.index
-        ]
-        frame = pd.concat(parts, ignore_index=True)
-        drawn = frame.groupby(by).size()
-        frame["sample_weight"] = frame[by].map(counts / drawn).astype(float)
-    frame.attrs.update(population=population, fraction=fraction, widening=fraction**-0.5)
-    return frame
-
-
-def fit_spend(
-    data: TableLike,
-    spend: str = "monthly_spend",
-    satisfaction: str = "satisfaction_level",
-    *,
-    adjust: Sequence[str] = ("segment",),
-    weights: str | None = None,
-):
-    """Gamma GLM (log link) of monthly spend on satisfaction level.
-
-    Parameters
-    ----------
-    data
-        One row per customer, e.g. from :func:`cxresearch.data.db.read_customer_spend`.
-    spend
-        Column of mean monthly spend (positive).
-    satisfaction
-        Column of satisfaction levels; the lowest level present is the reference.
-    adjust
-        Columns adjusted for (categorical), such as segment, whose spend differs a lot.
-    weights
-        Column of sampling weights (``sample_weight`` from :func:`stratified_sample`);
-        with the robust errors this is the usual probability-weighted sandwich.
-
-    Returns
-    -------
-    statsmodels.genmod.generalized_linear_model.GLMResultsWrapper
-        Fitted with heteroscedasticity-robust (HC1) standard errors; ``exp`` of a level
-        coefficient is that level's spend relative to the lowest level.
-
-    Notes
-    -----
-    The log link models the mean directly, so ``exp(beta)`` is a ratio of mean spend
-    with no retransformation bias; a log-linear OLS would need Duan's smearing to get
-    back to means. The robust errors keep the intervals valid if spend is not gamma.
-    """
-    frame = data.to_pandas() if not isinstance(data, pd.DataFrame) else data
-    check_columns(as_table(frame.head(0)), [spend, satisfaction, *adjust])
-    bad = frame[frame[spend].isna() | (frame[spend] <= 0)]
-    if len(bad):
-        raise ValueError(
-            f"column {spend!r} must be positive; row {bad.index[0]} holds {bad[spend].iloc[0]}"
-        )
-    terms = [f"C({satisfaction})", *[f"C({c})" for c in adjust if frame[c].nunique() > 1]]
-    formula = f"{spend} ~ " + " + ".join(terms)
-    family = sm.families.Gamma(link=sm.families.links.Log())
-    extra = {"var_weights": frame[weights].to_numpy(float)} if weights else {}
-    return smf.glm(formula, data=frame, family=family, **extra).fit(cov_type="HC1")
-
-
-def spend_uplift(
-    result, satisfaction: str = "satisfaction_level", confidence: float = 0.95
-) -> pd.DataFrame:
-    """Spend of each satisfaction level relative to the lowest, from :func:`fit_spend`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``[level, metric, estimate, std_error, ci_low, ci_high, confidence, uplift_pct]``:
-        ``estimate`` is the ratio of mean spend to the lowest level's (1 for the lowest
-        itself), ``std_error`` that of the log ratio, ``uplift_pct`` = 100 (ratio - 1).
-    """
-    z = intervals.z_value(confidence)
-    prefix = f"C({satisfaction})[T."
-    rows = []
-    levels = sorted(result.model.data.frame[satisfaction].unique())
-    for level in levels:
-        name = f"{prefix}{level}]"
-        if name in result.params.index:
-            beta, se = float(result.params[name]), float(result.bse[name])
-        else:
-            beta, se = 0.0, 0.0
-        rows.append(
-            {
-                "level": int(level),
-                "metric": "spend_ratio",
-                "estimate": np.exp(beta),
-                "std_error": se,
-                "ci_low": np.exp(beta - z * se),
-                "ci_high": np.exp(beta + z * se),
-                "confidence": confidence,
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["uplift_pct"] = 100 * (out["estimate"] - 1)
-    return out
+    return small_group_rules(pd.concat(rows, ignore_index=True), min_n=min_n,
+                             suppress_below=suppress_below)  # fmt: skip
 
 
 def tidy(result, confidence: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, as_table, by_list
+from cxresearch.stats._utils import TableLike, as_table, by_list, small_group_rules
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -43,6 +44,8 @@ def kaplan_meier(
     end: str | dt.date,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Kaplan-Meier retention curves from ``start``, per group.
 
@@ -59,13 +62,18 @@ def kaplan_meier(
         Grouping column(s).
     confidence
         Level of the pointwise interval.
+    min_n, suppress_below
+        The small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`): groups of
+        fewer than ``suppress_below`` customers are suppressed; points with fewer than
+        ``min_n`` customers at risk are flagged ``unreliable``.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, months, metric, n, at_risk, estimate, ci_low, ci_high, confidence]``: one
-        row per distinct churn time, ``n`` the group's customers, ``estimate`` the share
-        still a customer.
+        ``[*by, months, metric, n, at_risk, estimate, ci_low, ci_high, confidence,
+        effective_n, suppressed, unreliable]``: one row per distinct churn time, ``n`` the
+        group's customers, ``estimate`` the share still a customer, ``effective_n`` the
+        customers at risk.
 
     Notes
     -----
@@ -104,7 +112,11 @@ def kaplan_meier(
         for name, value in zip(groups, key, strict=True):
             frame_.insert(0, name, value)
         rows.append(frame_)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame()
+    out = pd.concat(rows, ignore_index=True)
+    out["effective_n"] = out["at_risk"]
+    return small_group_rules(out, min_n=min_n, suppress_below=suppress_below)
 
 
 def retention_at(curves: pd.DataFrame, months: float, *, by: str | Sequence[str] | None = None):
@@ -114,7 +126,7 @@ def retention_at(curves: pd.DataFrame, months: float, *, by: str | Sequence[str]
     for _, part in curves.groupby(groups) if groups else [((), curves)]:
         before = part[part["months"] <= months]
         row = before.iloc[-1] if len(before) else part.iloc[0].copy()
-        if not len(before):
+        if not len(before) and not row.get("suppressed", False):
             row[["estimate", "ci_low", "ci_high"]] = 1.0
         rows.append(row)
     out = pd.DataFrame(rows).reset_index(drop=True)

@@ -7,8 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, aggregate, as_table, by_list, check_columns
+from cxresearch.stats._utils import (
+    TableLike,
+    aggregate,
+    as_table,
+    by_list,
+    check_columns,
+    small_group_rules,
+)
 
 
 def silent_dissatisfaction(
@@ -17,6 +25,8 @@ def silent_dissatisfaction(
     by: str | Sequence[str] | None = None,
     unhappy_below: int = 3,
     confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Silent unhappy customers for every complaint, with an interval.
 
@@ -30,13 +40,16 @@ def silent_dissatisfaction(
         Ratings below this count as unhappy (default: 1 and 2).
     confidence
         Two-sided confidence level.
+    min_n, suppress_below
+        The small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`), on the
+        unhappy contacts.
 
     Returns
     -------
     pandas.DataFrame
         ``[*by, metric, n, complaints, estimate, ci_low, ci_high, confidence,
-        complaint_rate]``: ``n`` unhappy contacts, ``complaints`` among them,
-        ``estimate`` = (n - complaints) / complaints.
+        complaint_rate, suppressed, unreliable]``: ``n`` unhappy contacts,
+        ``complaints`` among them, ``estimate`` = (n - complaints) / complaints.
 
     Notes
     -----
@@ -62,7 +75,8 @@ def silent_dissatisfaction(
         out["ci_high"] = np.where(low > 0, (1 - low) / low, np.inf)
     out["confidence"] = confidence
     out["complaint_rate"] = p
-    return out
+    return small_group_rules(out, min_n=min_n, suppress_below=suppress_below, value_range=None,
+                             proportion=False, hide=["complaints", "complaint_rate"])  # fmt: skip
 
 
 def agent_satisfaction_link(
@@ -71,6 +85,8 @@ def agent_satisfaction_link(
     *,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> pd.DataFrame:
     """Correlation of customer CSAT with agent satisfaction (ASAT), per agent and month.
 
@@ -85,13 +101,16 @@ def agent_satisfaction_link(
         one correlation over all agent-months.
     confidence
         Two-sided confidence level.
+    min_n, suppress_below
+        The small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`), on the
+        agent-months.
 
     Returns
     -------
     pandas.DataFrame
-        ``[*by, metric, n, estimate, ci_low, ci_high, confidence, p_value]``: ``n``
-        agent-months, ``estimate`` Pearson's r between the agent's mean customer CSAT in
-        the month and their ASAT, with a Fisher-z interval.
+        ``[*by, metric, n, estimate, ci_low, ci_high, confidence, p_value, suppressed,
+        unreliable]``: ``n`` agent-months, ``estimate`` Pearson's r between the agent's
+        mean customer CSAT in the month and their ASAT, with a Fisher-z interval.
     """
     i = as_table(interactions)
     a = as_table(agent_satisfaction)
@@ -109,4 +128,5 @@ def agent_satisfaction_link(
         rows.append({**dict(zip(groups, key, strict=True)), "metric": "csat_asat_correlation",
                      **r, "confidence": confidence})  # fmt: skip
     cols = [*groups, "metric", "n", "estimate", "ci_low", "ci_high", "confidence", "p_value"]
-    return pd.DataFrame(rows)[cols]
+    return small_group_rules(pd.DataFrame(rows)[cols], min_n=min_n, suppress_below=suppress_below,
+                             value_range=2.0, proportion=False, hide=["p_value"])  # fmt: skip

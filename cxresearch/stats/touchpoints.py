@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
-from cxresearch.stats._utils import TableLike, as_table
+from cxresearch.stats._utils import TableLike, as_table, small_group_rules
 
 
-def transactional_vs_relational(responses: TableLike, *, confidence: float = 0.95):
+def transactional_vs_relational(
+    responses: TableLike,
+    *,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+):
     """Relate each customer's transactional CSAT to their relational NPS.
 
     Parameters
@@ -20,7 +27,10 @@ def transactional_vs_relational(responses: TableLike, *, confidence: float = 0.9
     (pandas.DataFrame, dict)
         Per rounded transactional CSAT: ``[transactional_csat, customers, mean_nps]``;
         and the correlation (``n, estimate, ci_low, ci_high, p_value``) between the
-        customer's mean transactional CSAT and mean relational NPS.
+        customer's mean transactional CSAT and mean relational NPS. The table follows
+        the small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`): levels with
+        fewer than ``suppress_below`` customers keep their count only (``suppressed``),
+        those under ``min_n`` are flagged ``unreliable``.
     """
     t = as_table(responses)
     rel = t.filter(t.touchpoint == "relationship")
@@ -36,4 +46,6 @@ def transactional_vs_relational(responses: TableLike, *, confidence: float = 0.9
         .reset_index()
         .rename(columns={"level": "transactional_csat"})
     )
+    table = small_group_rules(table, min_n=min_n, suppress_below=suppress_below, n="customers",
+                              hide=["mean_nps"])  # fmt: skip
     return table, r

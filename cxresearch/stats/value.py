@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from cxresearch.config import DEFAULT_MIN_N, DEFAULT_SUPPRESS_BELOW
 from cxresearch.stats import intervals
+from cxresearch.stats._utils import small_group_rules
 
 
 def revenue_concentration(
@@ -35,18 +37,29 @@ def revenue_concentration(
     return pd.DataFrame(rows)
 
 
-def revenue_share_by_group(data: pd.DataFrame, group: str, spend: str = "monthly_spend"):
+def revenue_share_by_group(
+    data: pd.DataFrame,
+    group: str,
+    spend: str = "monthly_spend",
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
+):
     """Share of customers and of revenue in each group (such as ``nps_group``).
 
     Returns
     -------
     pandas.DataFrame
-        ``[group, customers, customer_share, revenue, revenue_share]``.
+        ``[group, customers, customer_share, revenue, revenue_share, suppressed,
+        unreliable]``; groups of fewer than ``suppress_below`` customers keep their
+        count only (:func:`cxresearch.stats.metrics.small_group_rules`).
     """
     g = data.groupby(group)[spend].agg(customers="size", revenue="sum").reset_index()
     g["customer_share"] = g["customers"] / g["customers"].sum()
     g["revenue_share"] = g["revenue"] / g["revenue"].sum()
-    return g[[group, "customers", "customer_share", "revenue", "revenue_share"]]
+    g = g[[group, "customers", "customer_share", "revenue", "revenue_share"]]
+    return small_group_rules(g, min_n=min_n, suppress_below=suppress_below, n="customers",
+                             hide=["revenue", "revenue_share"])  # fmt: skip
 
 
 def revenue_at_risk_observed(
@@ -57,6 +70,8 @@ def revenue_at_risk_observed(
     churned: str = "churned",
     unhappy_levels: Sequence = (1, 2, 3),
     confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW,
 ) -> tuple[pd.DataFrame, str]:
     """Monthly revenue at risk from observed churn by satisfaction level.
 
@@ -72,12 +87,17 @@ def revenue_at_risk_observed(
         Levels counted as unhappy; their total is the headline figure.
     confidence
         Level of the intervals (Wilson on each churn rate, propagated).
+    min_n, suppress_below
+        The small-group rule (:func:`cxresearch.stats.metrics.small_group_rules`), read on
+        each level's churn rate: suppressed levels keep their customer count only (the
+        total still includes them).
 
     Returns
     -------
     (pandas.DataFrame, str)
         ``[level, customers, churn_rate, churn_ci_low, churn_ci_high, mean_spend,
-        estimate, ci_low, ci_high, unhappy]`` per level plus a ``total unhappy`` row, and
+        estimate, ci_low, ci_high, unhappy, suppressed, unreliable]`` per level plus a
+        ``total unhappy`` row, and
         the assumptions in words, to print beside the figure.
     """
     g = data.groupby(level).agg(customers=(spend, "size"), churned=(churned, "sum"),
@@ -97,6 +117,16 @@ def revenue_at_risk_observed(
                  "churned": unhappy["churned"].sum(), "estimate": total,
                  "ci_low": max(total - z * total_se, 0.0), "ci_high": total + z * total_se,
                  "unhappy": True}  # fmt: skip
+    rates = g.rename(columns={"customers": "n", "estimate": "money", "ci_low": "money_low",
+                              "ci_high": "money_high", "churn_rate": "estimate",
+                              "churn_ci_low": "ci_low", "churn_ci_high": "ci_high"})  # fmt: skip
+    flags = small_group_rules(rates, min_n=min_n, suppress_below=suppress_below)
+    g["suppressed"], g["unreliable"] = flags["suppressed"], flags["unreliable"]
+    hidden = ["churned", "churn_rate", "churn_ci_low", "churn_ci_high", "mean_spend",
+              "estimate", "ci_low", "ci_high"]  # fmt: skip
+    g[hidden] = g[hidden].astype(float)
+    g.loc[g["suppressed"], hidden] = np.nan
+    total_row.update(suppressed=False, unreliable=bool(total_row["customers"] < min_n))
     out = pd.concat([g, pd.DataFrame([total_row])], ignore_index=True)
     assumptions = (
         "Assumptions: over a period as long as the observation window, each satisfaction "

@@ -13,15 +13,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxresearch.errors import ImportValidationError
 from cxresearch.data.imports import convert, mapping, readers, writer
+from cxresearch.errors import ImportValidationError
 
 __all__ = ["ImportReport", "import_files", "suggest_mapping"]
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What happened to one file."""
+    """What happened to one file.
+
+    ``status`` is ``imported`` (new rows), ``replaced`` (an earlier import of this file
+    replaced), ``unchanged`` (this content with this mapping is already in the database)
+    or ``validated`` (a dry run). ``warnings`` names each column of the file that the
+    mapping left unused.
+    """
 
     path: Path
     source: str
@@ -29,46 +35,109 @@ class ImportReport:
     format: str
     encoding: str
     rows: int
-    status: str  # imported | unchanged | validated (dry run)
+    status: str
     replaced: int = 0
+    warnings: tuple[str, ...] = ()
 
 
-def _prepare(path: Path, fmt: str, mapping_file, survey: str | None) -> tuple[writer.Batch, str]:
-    raw = readers.read(path, fmt)
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_mapping(path: Path, raw: readers.RawTable, mapping_file) -> mapping.Mapping:
     if mapping_file is not None:
-        m = mapping.load(mapping_file)
-    elif raw.kind != "responses" or set(readers.CANONICAL_RESPONSES[:3]) <= set(raw.frame.columns):
-        m = mapping.identity(raw)
-    else:
-        raise ImportValidationError(
-            f"{path}: a {raw.format} file with columns that are not canonical needs a mapping: "
-            f"draft one with `cxresearch import --suggest-mapping {path}` and pass it with "
-            "--mapping"
-        )
-    source = survey or m.source or path.stem
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return mapping.load(mapping_file)
+    if raw.kind != "responses" or set(readers.CANONICAL_RESPONSES[:3]) <= set(raw.frame.columns):
+        return mapping.identity(raw)
+    raise ImportValidationError(
+        f"{path}: a {raw.format} file with columns that are not canonical needs a mapping: "
+        f"draft one with `cxresearch import --suggest-mapping {path}` and pass it with "
+        "--mapping"
+    )
+
+
+def _prepare(
+    path: Path, fmt: str, mapping_file, survey: str | None, strict: bool
+) -> tuple[writer.Batch, str, tuple[str, ...]]:
+    raw = readers.read(path, fmt)
+    m = _load_mapping(path, raw, mapping_file)
+    unused = tuple(
+        f"{path}: column {c!r} is not used by the mapping (map it, or list it under ignore:)"
+        for c in (m.unused(raw) if raw.kind == "responses" else convert.unused(raw))
+    )
+    if unused and strict:
+        raise ImportValidationError("\n".join(["--strict: nothing was imported:", *unused]))
+    mapping_bytes = Path(mapping_file).read_bytes() if mapping_file is not None else b""
     batch = writer.Batch(
-        source=source,
+        source=survey or m.source or path.stem,
         kind=raw.kind,
         file_name=path.name,
-        sha256=digest,
+        file_path=str(path.resolve()),
+        sha256=_sha256(path.read_bytes()),
+        mapping_sha256=_sha256(mapping_bytes + b"\0" + (survey or "").encode()),
         encoding=raw.encoding,
         rows=len(raw.frame),
     )
     if raw.kind == "responses":
-        batch.responses, batch.customers = convert.responses(raw, m, source)
+        batch.responses, batch.customers, batch.ratings = convert.responses(raw, m, batch.source)
         batch.survey = {
-            "name": survey or m.survey.get("name") or source,
+            "name": survey or m.survey.get("name") or batch.source,
             "kind": m.survey.get("kind", "relational"),
         }
         when = batch.responses["responded_at"]
         batch.survey.setdefault("starts_on", when.min().date() if len(when) else None)
         batch.survey.setdefault("ends_on", when.max().date() if len(when) else None)
-    elif raw.kind == "spend":
-        batch.spend = convert.spend(raw, m)
+    elif raw.kind == "customers":
+        batch.customers = convert.customers(raw, m)
     else:
-        batch.interactions = convert.interactions(raw, m)
-    return batch, raw.format
+        batch.frame = convert.TABLE_READERS[raw.kind](raw, m)
+    return batch, raw.format, unused
+
+
+def _same_file(log, batch: writer.Batch):
+    """Log rows of earlier imports of this file (by path; by name for old log rows)."""
+    by_path = log["file_path"] == batch.file_path
+    by_name = log["file_path"].isna() & (log["file_name"] == batch.file_name)
+    return log[(by_path | by_name) & (log["kind"] == batch.kind)]
+
+
+def _assign_sources(log, batches: list[writer.Batch]) -> list[str]:
+    """Give each file its own source and decide its status.
+
+    A file keeps the source it was imported under before (so a corrected file or a changed
+    mapping replaces its own rows). A new file takes the requested name unless another
+    file holds it, then ``name:file_name`` (with a counter if that is taken too): two
+    files never replace each other's rows.
+    """
+    taken = set(log["source"])
+    statuses = []
+    seen: set[tuple[str, str]] = set()
+    for batch in batches:
+        fingerprint = (batch.sha256, batch.mapping_sha256)
+        same = log[(log["sha256"] == batch.sha256) & (log["mapping_sha256"] == fingerprint[1])]
+        if fingerprint in seen or len(same):
+            statuses.append("unchanged")
+            if len(same):
+                batch.source = str(same["source"].iloc[0])
+            seen.add(fingerprint)
+            continue
+        seen.add(fingerprint)
+        earlier = _same_file(log, batch)
+        earlier = earlier[
+            (earlier["source"] == batch.source)
+            | earlier["source"].str.startswith(batch.source + ":")
+        ]
+        if len(earlier):
+            batch.source = str(earlier["source"].iloc[0])
+            statuses.append("imported")
+            continue
+        name, n = batch.source, 1
+        while batch.source in taken:
+            n += 1
+            batch.source = f"{name}:{batch.file_name}" + (f":{n - 1}" if n > 2 else "")
+        taken.add(batch.source)
+        statuses.append("imported")
+    return statuses
 
 
 def import_files(
@@ -79,6 +148,7 @@ def import_files(
     survey: str | None = None,
     database: str | None = None,
     dry_run: bool = False,
+    strict: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> list[ImportReport]:
     """Validate every file, then write them all in one transaction.
@@ -86,7 +156,8 @@ def import_files(
     Parameters
     ----------
     paths
-        Files to import.
+        Files to import: responses, customers, spend, interactions or agent ratings,
+        recognised by their columns (see ``docs/import.md``).
     fmt
         ``auto``, ``csv``, ``xlsx``, ``qualtrics``, ``surveymonkey`` or ``spss``.
     mapping_file
@@ -98,6 +169,8 @@ def import_files(
         Database URL (default ``CX_DATABASE_URL`` or ``data/cx.duckdb``).
     dry_run
         Validate and report without writing.
+    strict
+        Refuse a file with a column the mapping leaves unused (default: a warning).
     on_step
         Called with a short description of each step (for progress display).
 
@@ -109,21 +182,23 @@ def import_files(
     ------
     ImportValidationError
         For the first file with problems, listing all of its problems; nothing is written.
+
+    Notes
+    -----
+    The import log keys on each file: its content's SHA-256 and its mapping's (the mapping
+    file's bytes and ``survey``). The same file with the same mapping is ``unchanged``; the
+    same file (same path) with new content or a changed mapping replaces the rows it
+    imported before; every other file adds rows under a source of its own.
     """
     step = on_step or (lambda _: None)
     prepared = []
     for path in map(Path, paths):
         step(f"reading and validating {path.name}")
-        prepared.append((path, *_prepare(path, fmt, mapping_file, survey)))
-    reports, todo = [], []
-    for path, batch, found_format in prepared:
-        unchanged = writer.already_imported(database, batch.source, batch.sha256)
-        status = "validated" if dry_run else ("unchanged" if unchanged else "imported")
-        reports.append([path, batch, found_format, status])
-        if status == "imported":
-            todo.append(batch)
+        prepared.append((path, *_prepare(path, fmt, mapping_file, survey, strict)))
+    statuses = _assign_sources(writer.read_log(database), [b for _, b, _, _ in prepared])
+    todo = [b for (_, b, _, _), s in zip(prepared, statuses, strict=True) if s != "unchanged"]
     replaced = {}
-    if todo:
+    if todo and not dry_run:
         step(f"writing {sum(b.rows for b in todo):,} rows in one transaction")
         t0 = time.perf_counter()
         replaced = writer.write(database, todo)
@@ -136,13 +211,14 @@ def import_files(
             fmt_,
             b.encoding,
             b.rows,
-            status,
-            replaced.get(b.source, 0) if status == "imported" else 0,
+            "validated" if dry_run else status,
+            replaced.get(b.source, 0) if status != "unchanged" else 0,
+            unused,
         )
-        for path, b, fmt_, status in reports
+        for (path, b, fmt_, unused), status in zip(prepared, statuses, strict=True)
     ]
 
 
 def suggest_mapping(path: str | Path, fmt: str = "auto") -> str:
-    """Draft a mapping YAML for a survey export by recognising its question texts."""
+    """Draft a mapping YAML for a survey export: canonical names first, guesses marked."""
     return mapping.dump(mapping.suggest(readers.read(path, fmt)))

@@ -6,177 +6,48 @@ Every check is vectorised over the whole file and every problem is kept (up to
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cache
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from cxresearch.data.imports.mapping import RECOMMENDED_WORDS, ROW_NUMBER, Mapping
+from cxresearch.data.imports.readers import (
+    CANONICAL_AGENTS,
+    CANONICAL_CUSTOMERS,
+    CANONICAL_INTERACTIONS,
+    CANONICAL_SPEND,
+    RawTable,
+)
+from cxresearch.data.imports.values import (
+    BOOL_WORDS,
+    Checker,
+    as_coded,
+    as_dates,
+    as_labels,
+    as_numbers,
+    as_scores,
+    as_text,
+    country_names,
+    scaled,
+)
 from cxresearch.errors import ImportValidationError
-from cxresearch.data.imports.mapping import ROW_NUMBER, Mapping
-from cxresearch.data.imports.readers import CANONICAL_INTERACTIONS, CANONICAL_SPEND, RawTable
-from cxresearch.data.schema import SEGMENTS, TOUCHPOINTS
-
-MAX_PROBLEMS = 50
-
-#: Answers to "have you recommended us in the last 12 months?" in en/sv/da/fi/nl.
-RECOMMENDED_WORDS: dict[str, str] = {
-    **dict.fromkeys(["yes", "y", "ja", "kyllä", "true", "1"], "yes"),
-    **dict.fromkeys(["no", "n", "nej", "ei", "nee", "false", "0"], "no"),
-    **dict.fromkeys(
-        ["unknown", "don't know", "do not know", "i don't know", "i don't remember",
-         "i do not remember", "vet ej", "vet inte", "ved ikke", "en tiedä", "en muista",
-         "weet niet", "weet ik niet"],
-        "unknown",
-    ),
-}  # fmt: skip
-_BOOL_WORDS = {**dict.fromkeys(["yes", "y", "ja", "kyllä", "true", "1"], True),
-               **dict.fromkeys(["no", "n", "nej", "ei", "nee", "false", "0"], False)}  # fmt: skip
-_DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%Y %I:%M:%S %p",
-                 "%m/%d/%Y %I:%M %p")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One bad cell."""
+def responses(
+    raw: RawTable, mapping: Mapping, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Validate a mapped file and return its responses, customers and attribute ratings.
 
-    file: str
-    row: int
-    column: str
-    value: str
-    expected: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}, row {self.row}, column {self.column!r}"
-        return f"{where}: {self.value!r}: expected {self.expected}"
-
-
-class _Checker:
-    def __init__(self, raw: RawTable) -> None:
-        self.raw = raw
-        self.problems: list[Problem] = []
-        self.total = 0
-
-    def flag(self, mask, values: pd.Series, column: str, expected: str) -> None:
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            self.add(i, values, column, expected)
-
-    def add(self, i: int, values: pd.Series, column: str, expected: str) -> None:
-        self.total += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            row = self.raw.row_number(i)
-            value = str(values.iloc[i])
-            self.problems.append(Problem(self.raw.path.name, row, column, value, expected))
-
-    def raise_if_any(self) -> None:
-        if not self.total:
-            return
-        self.problems.sort(key=lambda p: (p.row, p.column))
-        shown = "\n".join(f"  - {p}" for p in self.problems)
-        more = (
-            f"\n  ... and {self.total - len(self.problems)} more"
-            if self.total > len(self.problems)
-            else ""
-        )
-        raise ImportValidationError(
-            f"{self.raw.path}: {self.total} problem(s) found; nothing was imported:\n{shown}{more}",
-            self.problems,
-        )
-
-
-def _text(series: pd.Series, missing) -> pd.Series:
-    s = series.astype("string[pyarrow]").fillna("").str.strip()
-    return s.mask(s.isin(list(missing)), "")
-
-
-def _plain_numbers(s: pd.Series) -> pd.Series:
-    """Parse cells such as ``9`` or ``-1.5`` in Arrow; anything else becomes NaN."""
-    arr = pa.array(s.astype("string[pyarrow]").array)
-    ok = pc.match_substring_regex(arr, r"^-?\d+(\.\d+)?$")
-    values = pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.string())), pa.float64())
-    return pd.Series(values.to_numpy(zero_copy_only=False), index=s.index)
-
-
-def _numbers(s: pd.Series, decimal_comma: bool) -> pd.Series:
-    t = s.str.replace(r"\s", "", regex=True)
-    if decimal_comma:
-        t = t.str.replace(",", ".", regex=False)
-    return pd.to_numeric(t, errors="coerce")
-
-
-def _scores(s: pd.Series, low: int, high: int, check: _Checker, column: str) -> pd.Series:
-    """Integers in [low, high]; labels such as '9 - Very likely' keep their number."""
-    num = _plain_numbers(s)
-    labelled = num.isna() & (s != "")
-    if labelled.any():
-        part = s[labelled].astype(object)
-        lead = part.str.extract(r"^\s*(-?\d+(?:[.,]\d+)?)(?:\s*(?:-|–|:|=)\s*\S.*|\s*)$")[0]
-        num = num.astype(float)
-        num[labelled] = pd.to_numeric(lead.str.replace(",", ".", regex=False), errors="coerce")
-    bad = (s != "") & (num.isna() | (num % 1 != 0) | (num < low) | (num > high))
-    check.flag(bad, s, column, f"an integer {low}-{high}")
-    return num.where(~bad & (s != "")).astype("Int8")
-
-
-def _dates(s: pd.Series, fmt: str | None, check: _Checker, column: str) -> pd.Series:
-    if fmt:
-        out = pd.to_datetime(s, format=fmt, errors="coerce")
-    else:
-        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
-        for other in _DATE_FORMATS:
-            todo = out.isna() & (s != "")
-            if not todo.any():
-                break
-            out = out.where(~todo, pd.to_datetime(s.where(todo), format=other, errors="coerce"))
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = (s != "") & out.isna()
-    expected = (
-        f"a date as {fmt}"
-        if fmt
-        else (
-            "a date such as 2025-03-31, 2025-03-31 14:05 or 31.03.2025 "
-            "(set date_format in the mapping for other forms)"
-        )
-    )
-    check.flag(bad, s, column, expected)
-    return out
-
-
-def _coded(s: pd.Series, allowed: dict[str, str], check: _Checker, column: str, expected: str):
-    key = s.str.lower()
-    out = key.map(allowed)
-    check.flag((s != "") & out.isna(), s, column, expected)
-    return out.where(s != "")
-
-
-@cache
-def _country_names() -> dict[str, str]:
-    """Country names in en/sv/da/fi/nl (lower case) to ISO codes, from Babel's CLDR data."""
-    from babel import Locale
-
-    names: dict[str, str] = {}
-    for loc in ("en", "sv", "da", "fi", "nl"):
-        for code, name in Locale.parse(loc).territories.items():
-            if re.fullmatch(r"[A-Z]{2}", code):
-                names[name.lower()] = code
-                names[code.lower()] = code
-    names.update({"usa": "US", "uk": "GB", "england": "GB"})
-    return names
-
-
-def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Validate a mapped file and return its responses and customers.
+    Segments, touchpoints and industries are free labels (synonyms under ``labels:`` in
+    the mapping, then :func:`cxresearch.data.schema.normalise_label`); countries must be ISO
+    codes or country names. CSAT and every ``rating_<attribute>`` field are stored with
+    the scale :func:`scale_of` finds.
 
     Raises
     ------
     ImportValidationError
         Listing every problem found (up to :data:`MAX_PROBLEMS`); nothing is returned.
     """
-    check = _Checker(raw)
+    check = Checker(raw)
     n = len(raw.frame)
     frame, names = {}, {}
     for fieldname, column in mapping.columns.items():
@@ -189,7 +60,7 @@ def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFram
                 f"{raw.path}: the mapping puts {fieldname} in column {column!r}, which the file "
                 f"does not have; its columns are: {', '.join(map(repr, raw.frame.columns))}"
             )
-        s = _text(raw.frame[column], mapping.missing)
+        s = as_text(raw.frame[column], mapping.missing)
         if fieldname in mapping.values:
             s = s.map(lambda v, m=mapping.values[fieldname]: m.get(v, v))
         frame[fieldname], names[fieldname] = s, column
@@ -225,28 +96,34 @@ def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFram
                 names["response_id"],
                 f"a unique response id (row {raw.row_number(first[i])} has it too)",
             )
-    when = _dates(get("responded_at"), mapping.date_format, check, names["responded_at"])
+    when = as_dates(
+        get("responded_at"),
+        mapping.date_format,
+        check,
+        names["responded_at"],
+        mapping.timezone or raw.timezones.get(mapping.columns.get("responded_at", "")),
+    )
     check.flag(get("responded_at") == "", get("responded_at"), names["responded_at"], "a date")
-    nps = _scores(get("nps"), 0, 10, check, names.get("nps", "nps"))
-    low, high = mapping.scales.get("csat", (1, 5))
-    csat = _scores(get("csat"), low, high, check, names.get("csat", "csat"))
-    rec = _coded(
+    nps = as_scores(get("nps"), 0, 10, check, names.get("nps", "nps"))
+    csat, csat_low, csat_high = scaled(
+        get("csat"), raw, mapping, "csat", names.get("csat", "csat"), check
+    )
+    ratings = {
+        f[len("rating_") :]: scaled(get(f), raw, mapping, f, names[f], check)
+        for f in frame
+        if f.startswith("rating_")
+    }
+    rec = as_coded(
         get("recommended_last_12m"),
         RECOMMENDED_WORDS,
         check,
         names.get("recommended_last_12m", "recommended_last_12m"),
         "yes, no or unknown (map other answers under values: in the mapping)",
     )
-    seg = _coded(
-        get("segment"),
-        {s.lower(): s for s in SEGMENTS},
-        check,
-        names.get("segment", "segment"),
-        "B2B or B2C",
-    )
-    country = _coded(
+    seg = as_labels(get("segment"), mapping.labels.get("segment", {}))
+    country = as_coded(
         get("country"),
-        _country_names(),
+        country_names(),
         check,
         names.get("country", "country"),
         "an ISO country code such as SE, or a country name",
@@ -258,14 +135,8 @@ def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFram
         names.get("language", "language"),
         "a language code such as sv or en",
     )
-    tp = _coded(
-        get("touchpoint"),
-        {t: t for t in TOUCHPOINTS},
-        check,
-        names.get("touchpoint", "touchpoint"),
-        f"one of {', '.join(TOUCHPOINTS)}",
-    )
-    weight = _numbers(get("weight"), raw.delimiter != ",")
+    tp = as_labels(get("touchpoint"), mapping.labels.get("touchpoint", {}))
+    weight = as_numbers(get("weight"), raw.delimiter != ",")
     bad_w = (get("weight") != "") & (weight.isna() | (weight <= 0))
     check.flag(bad_w, get("weight"), names.get("weight", "weight"), "a positive number")
     check.raise_if_any()
@@ -278,10 +149,12 @@ def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFram
             "source": source,
             "customer_id": cid.array,
             "responded_at": when.to_numpy(),
-            "touchpoint": tp.to_numpy(dtype=object),
+            "touchpoint": _blank_to_null(tp),
             "language": _blank_to_null(lang.str[:2]),
             "nps": nps.to_numpy(),
             "csat": csat.to_numpy(),
+            "csat_min": np.int8(csat_low),
+            "csat_max": np.int8(csat_high),
             "recommended_last_12m": rec.fillna("unknown").to_numpy(dtype=object),
             "comment": _blank_to_null(get("comment")),
             "weight": weight.fillna(1.0).to_numpy(dtype=float),
@@ -290,13 +163,30 @@ def responses(raw: RawTable, mapping: Mapping, source: str) -> tuple[pd.DataFram
     customers = pd.DataFrame(
         {
             "customer_id": out["customer_id"],
-            "segment": seg.to_numpy(dtype=object),
+            "segment": _blank_to_null(seg),
             "country": country.to_numpy(dtype=object),
-            "industry": _blank_to_null(get("industry")).to_numpy(dtype=object),
+            "industry": _blank_to_null(
+                as_labels(get("industry"), mapping.labels.get("industry", {}))
+            ),
         }
     )
     customers = customers.groupby("customer_id", sort=False, as_index=False).last()
-    return out, customers
+    long = [
+        pd.DataFrame(
+            {
+                "response_id": rid.array,
+                "source": source,
+                "attribute": attribute,
+                "rating": values.array,
+                "rating_min": np.int8(low),
+                "rating_max": np.int8(high),
+            }
+        ).dropna(subset=["rating"])
+        for attribute, (values, low, high) in ratings.items()
+    ]
+    columns = ["response_id", "source", "attribute", "rating", "rating_min", "rating_max"]
+    rated = pd.concat(long, ignore_index=True) if long else pd.DataFrame(columns=columns)
+    return out, customers, rated
 
 
 def _blank_to_null(s: pd.Series):
@@ -316,13 +206,11 @@ def _require(raw: RawTable, columns) -> None:
 def spend(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
     """Validate a monthly spend file (``customer_id, month, amount, currency``)."""
     _require(raw, CANONICAL_SPEND)
-    check = _Checker(raw)
-    t = {c: _text(raw.frame[c], mapping.missing) for c in CANONICAL_SPEND}
+    check = Checker(raw)
+    t = {c: as_text(raw.frame[c], mapping.missing) for c in CANONICAL_SPEND}
     check.flag(t["customer_id"] == "", t["customer_id"], "customer_id", "a customer id")
-    month_text = t["month"].where(~t["month"].str.fullmatch(r"\d{4}-\d{2}"), t["month"] + "-01")
-    month = _dates(month_text, mapping.date_format, check, "month")
-    check.flag(t["month"] == "", t["month"], "month", "a month such as 2025-03")
-    amount = _numbers(t["amount"], raw.delimiter != ",")
+    month = _month(t["month"], mapping, check)
+    amount = as_numbers(t["amount"], raw.delimiter != ",")
     check.flag(amount.isna(), t["amount"], "amount", "a number (decimal point or comma)")
     check.flag(
         ~t["currency"].str.fullmatch(r"[A-Za-z]{3}"),
@@ -334,7 +222,7 @@ def spend(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": t["customer_id"].to_numpy(dtype=object),
-            "month": month.dt.to_period("M").dt.start_time.dt.date.to_numpy(),
+            "month": month,
             "amount": amount.to_numpy(dtype=float),
             "currency": t["currency"].str.upper().to_numpy(dtype=object),
         }
@@ -344,19 +232,18 @@ def spend(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
 def interactions(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
     """Validate a service interactions file (see docs/import.md for its columns)."""
     _require(raw, CANONICAL_INTERACTIONS)
-    check = _Checker(raw)
-    t = {c: _text(raw.frame[c], mapping.missing) for c in CANONICAL_INTERACTIONS}
+    check = Checker(raw)
+    t = {c: as_text(raw.frame[c], mapping.missing) for c in CANONICAL_INTERACTIONS}
     for c in ("interaction_id", "customer_id"):
         check.flag(t[c] == "", t[c], c, "an id")
     dup = t["interaction_id"].duplicated() & (t["interaction_id"] != "")
     check.flag(dup, t["interaction_id"], "interaction_id", "a unique interaction id")
     agent = pd.to_numeric(t["agent_id"], errors="coerce")
     check.flag(agent.isna() | (agent % 1 != 0), t["agent_id"], "agent_id", "an integer agent id")
-    when = _dates(t["occurred_at"], mapping.date_format, check, "occurred_at")
+    when = as_dates(t["occurred_at"], mapping.date_format, check, "occurred_at", mapping.timezone)
     check.flag(t["occurred_at"] == "", t["occurred_at"], "occurred_at", "a date")
-    low, high = mapping.scales.get("csat", (1, 5))
-    csat = _scores(t["csat"], low, high, check, "csat")
-    complaint = t["complaint"].str.lower().map(_BOOL_WORDS)
+    csat, low, high = scaled(t["csat"], raw, mapping, "csat", "csat", check)
+    complaint = t["complaint"].str.lower().map(BOOL_WORDS)
     check.flag(complaint.isna(), t["complaint"], "complaint", "yes or no")
     check.raise_if_any()
     return pd.DataFrame(
@@ -364,9 +251,134 @@ def interactions(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
             "interaction_id": t["interaction_id"].to_numpy(dtype=object),
             "customer_id": t["customer_id"].to_numpy(dtype=object),
             "agent_id": agent.astype("int64").to_numpy(),
-            "team": t["team"].replace("", None).to_numpy(dtype=object),
+            "team": _blank_to_null(as_labels(t["team"], mapping.labels.get("team", {}))),
             "occurred_at": when.to_numpy(),
             "csat": csat.to_numpy(),
+            "csat_min": np.int8(low),
+            "csat_max": np.int8(high),
             "complaint": complaint.astype(bool).to_numpy(),
         }
     )
+
+
+def _optional(raw: RawTable, mapping: Mapping, columns) -> dict[str, pd.Series]:
+    """Each canonical column as trimmed text; blanks for the columns the file lacks."""
+    blank = pd.Series([""] * len(raw.frame), dtype=object)
+    return {
+        c: as_text(raw.frame[c], mapping.missing) if c in raw.frame.columns else blank
+        for c in columns
+    }
+
+
+def _ids(t: dict[str, pd.Series], column: str, check: Checker) -> None:
+    check.flag(t[column] == "", t[column], column, "an id (no blanks)")
+    dup = t[column].duplicated() & (t[column] != "")
+    check.flag(dup, t[column], column, f"a unique {column} (each appears once in the file)")
+
+
+def customers(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
+    """Validate a customers file (see docs/import.md for its columns).
+
+    ``churn_date`` is the day a customer left; a ``churned`` flag (yes/no) may stand
+    beside it, and then a churned customer needs a date and a staying one must have none.
+    Columns the file lacks are left as they are in the database.
+    """
+    _require(raw, ["customer_id"])
+    check = Checker(raw)
+    t = _optional(raw, mapping, CANONICAL_CUSTOMERS)
+    _ids(t, "customer_id", check)
+    first = as_dates(t["first_purchase_date"], mapping.date_format, check, "first_purchase_date")
+    churn = as_dates(t["churn_date"], mapping.date_format, check, "churn_date")
+    if "churned" in raw.frame.columns:
+        flag = t["churned"].str.lower().map(BOOL_WORDS)
+        check.flag(flag.isna(), t["churned"], "churned", "yes or no")
+        check.flag(
+            (flag == True) & (t["churn_date"] == ""),  # noqa: E712 - NaN-aware comparison
+            t["churned"],
+            "churned",
+            "a churn_date when churned is yes",
+        )
+        check.flag(
+            (flag == False) & (t["churn_date"] != ""),  # noqa: E712
+            t["churn_date"],
+            "churn_date",
+            "no date when churned is no",
+        )
+    country = as_coded(
+        t["country"], country_names(), check, "country",
+        "an ISO country code such as SE, or a country name",
+    )  # fmt: skip
+    late = first.notna() & churn.notna() & (churn < first)
+    check.flag(late, t["churn_date"], "churn_date", "a date on or after first_purchase_date")
+    check.raise_if_any()
+    out = pd.DataFrame(
+        {
+            "customer_id": t["customer_id"].to_numpy(dtype=object),
+            "segment": _blank_to_null(as_labels(t["segment"], mapping.labels.get("segment", {}))),
+            "country": country.to_numpy(dtype=object),
+            "industry": _blank_to_null(
+                as_labels(t["industry"], mapping.labels.get("industry", {}))
+            ),
+            "first_purchase_date": first.dt.date.to_numpy(),
+            "churn_date": churn.dt.date.to_numpy(),
+        }
+    )
+    present = ["customer_id", *(c for c in out.columns[1:] if c in raw.frame.columns)]
+    return out[present]
+
+
+def agent_satisfaction(raw: RawTable, mapping: Mapping) -> pd.DataFrame:
+    """Validate an agent ratings file: ``agent_id, team, month, asat, n``.
+
+    ``asat`` is the agent's mean satisfaction in the month, ``n`` the answers behind it
+    (blank or missing: 1).
+    """
+    _require(raw, ["agent_id", "month", "asat"])
+    check = Checker(raw)
+    t = _optional(raw, mapping, CANONICAL_AGENTS)
+    agent = pd.to_numeric(t["agent_id"], errors="coerce")
+    check.flag(agent.isna() | (agent % 1 != 0), t["agent_id"], "agent_id", "an integer agent id")
+    month = _month(t["month"], mapping, check)
+    asat = as_numbers(t["asat"], raw.delimiter != ",")
+    check.flag(asat.isna(), t["asat"], "asat", "a number (the mean agent satisfaction)")
+    n = pd.to_numeric(t["n"].replace("", "1"), errors="coerce")
+    check.flag(n.isna() | (n < 1) | (n % 1 != 0), t["n"], "n", "a positive whole number")
+    key = agent.astype(str) + "|" + t["month"]
+    check.flag(key.duplicated(), t["month"], "month", "one row per agent and month")
+    check.raise_if_any()
+    return pd.DataFrame(
+        {
+            "agent_id": agent.astype("int64").to_numpy(),
+            "team": _blank_to_null(as_labels(t["team"], mapping.labels.get("team", {}))),
+            "month": month,
+            "asat": asat.to_numpy(dtype=float),
+            "n": n.astype("int64").to_numpy(),
+        }
+    )
+
+
+def _month(text: pd.Series, mapping: Mapping, check: Checker) -> np.ndarray:
+    """Months as ``2025-03`` or a date in the month, as the month's first day."""
+    full = text.where(~text.str.fullmatch(r"\d{4}-\d{2}"), text + "-01")
+    month = as_dates(full, mapping.date_format, check, "month")
+    check.flag(text == "", text, "month", "a month such as 2025-03")
+    return month.dt.to_period("M").dt.start_time.dt.date.to_numpy()
+
+
+#: The converter of each kind of companion file.
+TABLE_READERS = {
+    "spend": spend,
+    "interactions": interactions,
+    "agent_satisfaction": agent_satisfaction,
+}
+_CANONICAL = {
+    "spend": CANONICAL_SPEND,
+    "interactions": CANONICAL_INTERACTIONS,
+    "agent_satisfaction": CANONICAL_AGENTS,
+    "customers": CANONICAL_CUSTOMERS,
+}
+
+
+def unused(raw: RawTable) -> list[str]:
+    """Columns of a companion file (customers, spend, ...) that its format does not read."""
+    return [c for c in raw.frame.columns if c not in _CANONICAL[raw.kind]]

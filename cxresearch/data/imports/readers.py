@@ -8,18 +8,32 @@ errors can name rows as the user counts them (row 1 is the file's first row).
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.compute as pc
 
-from cxresearch.errors import ImportValidationError
+from cxresearch.data.imports.csvcheck import (
+    TOO_LONG,
+    check_structure,
+    excerpt,
+    parse_csv,
+    sniff_delimiter,
+)
 from cxresearch.data.imports.encoding import decode
+from cxresearch.data.imports.problems import (  # noqa: F401 - re-exported
+    MAX_FIELD_CHARS,
+    MAX_PROBLEMS,
+    Problem,
+    raise_problems,
+)
+from cxresearch.errors import ImportValidationError
 
 FORMATS = ("auto", "csv", "xlsx", "qualtrics", "surveymonkey", "spss")
+
 
 #: Columns that identify the canonical files (see docs/import.md).
 CANONICAL_RESPONSES = (
@@ -30,6 +44,11 @@ CANONICAL_SPEND = ("customer_id", "month", "amount", "currency")
 CANONICAL_INTERACTIONS = (
     "interaction_id", "customer_id", "agent_id", "team", "occurred_at", "csat", "complaint",
 )  # fmt: skip
+CANONICAL_CUSTOMERS = (
+    "customer_id", "segment", "country", "industry", "first_purchase_date", "churn_date",
+    "churned",
+)  # fmt: skip
+CANONICAL_AGENTS = ("agent_id", "team", "month", "asat", "n")
 
 
 @dataclass
@@ -44,6 +63,8 @@ class RawTable:
     delimiter: str | None = None
     questions: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
+    #: Time zone per column, where the file states one (Qualtrics' ImportId row).
+    timezones: dict[str, str] = field(default_factory=dict)
 
     def row_number(self, index: int) -> int:
         """The row as the user counts it (header rows included, first row is 1)."""
@@ -51,12 +72,22 @@ class RawTable:
 
     @property
     def kind(self) -> str:
-        """What the file holds: ``responses``, ``spend`` or ``interactions``."""
+        """What the file holds, from its columns.
+
+        ``spend``, ``interactions``, ``agent_satisfaction``, ``customers`` or (any other
+        file) ``responses``.
+        """
         cols = set(self.frame.columns)
-        if set(CANONICAL_SPEND) <= cols and "response_id" not in cols:
+        if {"response_id", "responded_at"} & cols:
+            return "responses"
+        if set(CANONICAL_SPEND[:3]) <= cols:
             return "spend"
         if {"interaction_id", "customer_id", "occurred_at"} <= cols:
             return "interactions"
+        if {"agent_id", "month", "asat"} <= cols:
+            return "agent_satisfaction"
+        if "customer_id" in cols and cols <= set(CANONICAL_CUSTOMERS) and len(cols) > 1:
+            return "customers"
         return "responses"
 
 
@@ -81,18 +112,19 @@ def read(path: str | Path, fmt: str = "auto") -> RawTable:
         raise ImportValidationError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if fmt == "spss" or (fmt == "auto" and suffix in (".sav", ".zsav")):
-        return _read_spss(path)
+        return _check_cells(_read_spss(path))
     if fmt == "xlsx" or (fmt == "auto" and suffix in (".xlsx", ".xlsm")):
         records = _read_excel(path)
-        return _recognise(path, records, fmt, encoding="xlsx", delimiter=None)
-    decoded = decode(path.read_bytes())
-    delimiter = _sniff_delimiter(decoded.text)
+        return _check_cells(_recognise(path, records, fmt, encoding="xlsx", delimiter=None))
+    decoded = decode(path.read_bytes(), name=path)
+    delimiter = sniff_delimiter(decoded.text)
     text = decoded.text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_structure(path, text, delimiter)
     try:
         try:
-            records = _parse_csv(text, delimiter)
+            records = parse_csv(text, delimiter)
         except pa.ArrowInvalid:  # ragged rows: pandas pads them
             records = pd.read_csv(
                 io.StringIO(text),
@@ -106,53 +138,44 @@ def read(path: str | Path, fmt: str = "auto") -> RawTable:
         raise ImportValidationError(
             f"{path}: not a readable {delimiter!r}-separated file: {exc}"
         ) from None
-    return _recognise(path, records, fmt, encoding=decoded.describe(), delimiter=delimiter)
+    raw = _recognise(path, records, fmt, encoding=decoded.describe(), delimiter=delimiter)
+    return _check_cells(raw)
 
 
-def _parse_csv(text: str, delimiter: str) -> pd.DataFrame:
-    """Parse CSV text into string columns with Arrow's multi-threaded reader.
+def _check_cells(raw: RawTable) -> RawTable:
+    """Refuse NUL bytes (databases cannot store them in text) and values over the limit.
 
-    Quoted fields may hold delimiters and newlines; rows are padded to the longest row.
+    Checks every header and cell of a file of any format, a column at a time.
     """
-    data = text.lstrip("\ufeff").encode("utf-8")
-    width = _field_count(text, delimiter)
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(
-            column_names=[f"f{i}" for i in range(width)], block_size=1 << 24
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter,
-            newlines_in_values=True,
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={f"f{i}": pa.string() for i in range(width)},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow"))
-    return frame.fillna("")
+    problems: list[Problem] = []
+    total = 0
+    no_nul = "text without NUL bytes (\\x00)"
+    for key in raw.frame.columns:
+        if "\x00" in str(key):
+            total += 1
+            problems.append(Problem(raw.path.name, raw.header_rows, str(key), str(key), no_nul))
+    for key in raw.frame.columns:
+        values = _arrow_text(raw.frame[key])
+        nul = pc.fill_null(pc.match_substring(values, "\x00"), False).to_numpy(False)
+        long = pc.fill_null(pc.greater(pc.utf8_length(values), MAX_FIELD_CHARS), False)
+        long = long.to_numpy(False)
+        for i in np.flatnonzero(nul | long):
+            total += 1
+            if len(problems) < MAX_PROBLEMS:
+                value = excerpt(str(values[int(i)]))
+                expected = TOO_LONG if long[i] else no_nul
+                problems.append(Problem(raw.path.name, raw.row_number(i), key, value, expected))
+    if total:
+        raise_problems(raw.path, problems, total)
+    return raw
 
 
-def _field_count(text: str, delimiter: str) -> int:
-    """Fields in the widest of the first lines (header rows may be ragged)."""
-    import csv
-
-    lines = io.StringIO(text.lstrip("\ufeff")[:200_000])
-    widths = [
-        len(row) for _, row in zip(range(50), csv.reader(lines, delimiter=delimiter), strict=False)
-    ]
-    return max(widths) if widths else 1
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Choose `,`, `;` or tab: the one splitting the header line into most fields."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    unquoted = re.sub(r'"[^"]*"', "", first)
-    counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (zero-copy for the CSV reader's columns)."""
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(values.astype(str), type=pa.large_string())
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
@@ -206,7 +229,9 @@ def _recognise(
     rows = [[str(c) for c in records.iloc[i]] for i in range(min(3, len(records)))]
     head = [str(c).strip() for c in rows[0]]
     if fmt in ("auto", "qualtrics") and len(rows) >= 3 and _is_qualtrics_import_row(rows[2]):
-        return _table(path, records, 3, head, rows[1], "qualtrics", encoding, delimiter)
+        table = _table(path, records, 3, head, rows[1], "qualtrics", encoding, delimiter)
+        table.timezones = _qualtrics_timezones(list(table.frame.columns), rows[2])
+        return table
     if fmt in ("auto", "qualtrics") and head and head[0] == "V1" and len(rows) >= 2:
         # legacy Qualtrics: V1..Vn ids, question row, a trailing comma on every line
         if head[-1] == "":
@@ -229,6 +254,25 @@ def _recognise(
         frame.columns = keys
         return RawTable(path, frame, 2, "surveymonkey", encoding, delimiter, questions)
     return _table(path, records, 1, head, head, "csv", encoding, delimiter)
+
+
+def _qualtrics_timezones(keys: list[str], cells: list[str]) -> dict[str, str]:
+    """The ``timeZone`` each ImportId cell states (``{"ImportId":"endDate","timeZone":...}``)."""
+    import ast
+    import json
+
+    zones = {}
+    for key, cell in zip(keys, cells, strict=False):
+        try:
+            info = json.loads(cell)
+        except ValueError:
+            try:
+                info = ast.literal_eval(cell)
+            except (ValueError, SyntaxError):
+                continue
+        if isinstance(info, dict) and info.get("timeZone"):
+            zones[key] = str(info["timeZone"])
+    return zones
 
 
 def _table(path, records, header_rows, keys, questions, fmt, encoding, delimiter) -> RawTable:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cxresearch import config
-from cxresearch.data import db, sqlsession, urls
+from cxresearch.data import sqlsession, urls
 from cxresearch.data.schema import IMPORT_LOG, TABLES
 
 #: Seconds to wait before COMMIT: lets tests kill an import mid-transaction. Never set it
@@ -22,40 +21,63 @@ from cxresearch.data.schema import IMPORT_LOG, TABLES
 PAUSE_ENV = "CX_IMPORT_PAUSE_BEFORE_COMMIT"
 
 
+#: What each kind of file is written to, and the key whose rows an incoming file replaces
+#: (responses and their ratings are replaced per source instead).
+KEYS: dict[str, tuple[str, list[str]]] = {
+    "spend": ("spend", ["customer_id", "month"]),
+    "interactions": ("interactions", ["interaction_id"]),
+    "agent_satisfaction": ("agent_satisfaction", ["agent_id", "month"]),
+}
+
+
 @dataclass
 class Batch:
     """One validated file, ready to write."""
 
     source: str
-    kind: str  # responses | spend | interactions
+    kind: str  # responses | customers | spend | interactions | agent_satisfaction
     file_name: str
     sha256: str
     encoding: str
     rows: int
+    file_path: str = ""
+    mapping_sha256: str = ""
     survey: dict = field(default_factory=dict)
     responses: pd.DataFrame | None = None
     customers: pd.DataFrame | None = None
-    spend: pd.DataFrame | None = None
-    interactions: pd.DataFrame | None = None
+    ratings: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None  # spend, interactions or agent_satisfaction rows
 
 
-def already_imported(url: str | None, source: str, sha256: str) -> bool:
-    """Whether this exact file was the last import of ``source``."""
+def read_log(url: str | None) -> pd.DataFrame:
+    """The import log: one row per imported file (empty if nothing was imported yet).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[source, kind, file_name, file_path, sha256, mapping_sha256]``; ``file_path``
+        and ``mapping_sha256`` are missing for files logged before they were recorded.
+    """
+    columns = ["source", "kind", "file_name", "file_path", "sha256", "mapping_sha256"]
     url = urls.database_url(url)
     path = urls.duckdb_path(url)
     if path is not None and not path.exists():
-        return False
+        return pd.DataFrame(columns=columns)
     session = sqlsession.open_session(url)
     try:
         if "import_log" not in session.tables():
-            return False
-        row = session.execute(
-            "SELECT sha256 FROM import_log WHERE source = ? ORDER BY imported_at DESC LIMIT 1",
-            [source],
-        ).fetchone()
-        return row is not None and row[0] == sha256
+            return pd.DataFrame(columns=columns)
+        names = {
+            r[0]
+            for r in session.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'import_log'"
+            ).fetchall()
+        }
+        select = ", ".join(c if c in names else f"NULL AS {c}" for c in columns)
+        rows = session.execute(f"SELECT {select} FROM import_log").fetchall()
     finally:
         session.close()
+    return pd.DataFrame(rows, columns=columns)
 
 
 def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
@@ -70,9 +92,9 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
     replaced: dict[str, int] = {}
     try:
         con.execute("BEGIN TRANSACTION")
-        for name, schema in TABLES.items():
+        for name, schema in [*TABLES.items(), ("import_log", IMPORT_LOG)]:
             con.execute(con.ddl(name, schema))
-        con.execute(con.ddl("import_log", IMPORT_LOG))
+            _add_missing_columns(con, name, schema)
         for batch in batches:
             replaced[batch.source] = _write_batch(con, batch)
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
@@ -91,6 +113,12 @@ def write(url: str | None, batches: list[Batch]) -> dict[str, int]:
     return replaced
 
 
+def _add_missing_columns(con, name: str, schema) -> None:
+    """Add columns that a database written by an earlier version lacks (values NULL)."""
+    for column in schema.to_sqlglot_column_defs(con.dialect):
+        con.execute(f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS {column.sql(con.dialect)}')
+
+
 def _insert(con: sqlsession.Session, table: str, frame: pd.DataFrame) -> None:
     con.insert_frame(table, frame[list(TABLES[table].names)])
 
@@ -102,19 +130,24 @@ def _write_batch(con, batch: Batch) -> int:
             "SELECT count(*) FROM responses WHERE source = ?", [batch.source]
         ).fetchone()[0]
         con.execute("DELETE FROM responses WHERE source = ?", [batch.source])
+        con.execute("DELETE FROM ratings WHERE source = ?", [batch.source])
         survey_id = _survey_id(con, batch.survey)
         _upsert_customers(con, batch.customers)
         _insert(con, "responses", batch.responses.assign(survey_id=survey_id))
+        if batch.ratings is not None and len(batch.ratings):
+            _insert(con, "ratings", batch.ratings)
+    elif batch.kind == "customers":
+        replaced = _upsert_customers(con, batch.customers)
     else:
-        table = batch.kind
-        frame = batch.spend if table == "spend" else batch.interactions
-        keys = ["customer_id", "month"] if table == "spend" else ["interaction_id"]
-        replaced = _replace_keys(con, table, frame, keys)
+        table, keys = KEYS[batch.kind]
+        replaced = _replace_keys(con, table, batch.frame, keys)
     con.execute("DELETE FROM import_log WHERE source = ?", [batch.source])
     log = pd.DataFrame(
         [{
             "source": batch.source, "kind": batch.kind, "file_name": batch.file_name,
-            "sha256": batch.sha256, "rows": batch.rows, "encoding": batch.encoding,
+            "file_path": batch.file_path, "sha256": batch.sha256,
+            "mapping_sha256": batch.mapping_sha256, "rows": batch.rows,
+            "encoding": batch.encoding,
             "imported_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         }]
     )  # fmt: skip
@@ -156,24 +189,29 @@ def _survey_id(con, survey: dict) -> int:
     return int(new_id)
 
 
-def _upsert_customers(con, customers: pd.DataFrame) -> None:
-    con.register("incoming_customers", customers)
+def _upsert_customers(con, customers: pd.DataFrame) -> int:
+    """Add new customers and fill in what the incoming rows know; return the rows updated.
+
+    A value in the incoming rows overwrites the stored one; a missing value keeps it.
+    """
+    columns = [c for c in TABLES["customers"].names if c in customers.columns]
+    con.register("incoming_customers", customers[columns])
     try:
-        con.execute(
-            """
-            UPDATE customers SET
-                segment = coalesce(i.segment, customers.segment),
-                country = coalesce(i.country, customers.country),
-                industry = coalesce(i.industry, customers.industry)
-            FROM incoming_customers i WHERE customers.customer_id = i.customer_id
-            """
+        updated = con.execute(
+            "SELECT count(*) FROM customers JOIN incoming_customers USING (customer_id)"
+        ).fetchone()[0]
+        sets = ", ".join(
+            f"{c} = coalesce(i.{c}, customers.{c})" for c in columns if c != "customer_id"
         )
         con.execute(
-            """
-            INSERT INTO customers (customer_id, segment, country, industry)
-            SELECT i.customer_id, i.segment, i.country, i.industry FROM incoming_customers i
-            WHERE i.customer_id NOT IN (SELECT customer_id FROM customers)
-            """
+            f"UPDATE customers SET {sets} FROM incoming_customers i "
+            "WHERE customers.customer_id = i.customer_id"
+        )
+        names = ", ".join(columns)
+        con.execute(
+            f"INSERT INTO customers ({names}) SELECT {names} FROM incoming_customers i "
+            "WHERE i.customer_id NOT IN (SELECT customer_id FROM customers)"
         )
     finally:
         con.unregister("incoming_customers")
+    return int(updated)

@@ -1,0 +1,110 @@
+"""Connect to the survey database by URL: DuckDB, PostgreSQL or a Spark lake through Ibis.
+
+Re-exported by :mod:`cxresearch.data.db` (``db.connect``, ``db.table``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import ibis
+import ibis.expr.types as ir
+
+from cxresearch.data import credentials
+from cxresearch.data.schema import TABLES
+from cxresearch.data.urls import database_url, duckdb_open_error, duckdb_path
+from cxresearch.errors import DatabaseError
+
+#: Spark master for ``pyspark://`` URLs; ``local[2]`` runs Spark inside this machine.
+SPARK_MASTER_ENV = "CX_SPARK_MASTER"
+
+
+def _connect_spark(url: str) -> ibis.BaseBackend:
+    """Start (or reuse) a Spark session and expose each ``<table>.parquet`` as a table.
+
+    ``pyspark:///data/lake`` names a folder holding one Parquet file (or folder) per survey
+    table, as :func:`write_tables` writes it; Spark reads them where they lie. The master
+    comes from ``CX_SPARK_MASTER`` (default ``local[2]``).
+    """
+    from pyspark.sql import SparkSession
+
+    folder = duckdb_path(url, "pyspark")
+    if folder is None or not folder.is_dir():
+        raise DatabaseError(f"no Spark table folder at {folder}: write one with write_tables")
+    spark = (
+        SparkSession.builder.master(os.environ.get(SPARK_MASTER_ENV, "local[2]"))
+        .appName("cxresearch")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    con = ibis.pyspark.connect(spark)
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            con.read_parquet(str(path.resolve()), table_name=name)
+    return con
+
+
+def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBackend:
+    """Connect to the survey database.
+
+    Parameters
+    ----------
+    url
+        ``duckdb:///path.duckdb`` or ``postgresql://user@host:port/db`` (any URL Ibis
+        accepts). ``None`` uses ``CX_DATABASE_URL`` or the default ``data/cx.duckdb``.
+    read_only
+        Open DuckDB files read-only, so that several reports can read one file at once.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        An Ibis connection.
+
+    Raises
+    ------
+    DatabaseError
+        When the database cannot be opened; the message names it without any password.
+    """
+    url = database_url(url)
+    try:
+        if url.startswith("duckdb://"):
+            path = duckdb_path(url)
+            if path is None:
+                return ibis.duckdb.connect()
+            if not path.exists():
+                raise DatabaseError(
+                    f"no survey database at {path}: create one with `cxresearch demo-data` "
+                    f"or point CX_DATABASE_URL at yours"
+                )
+            try:
+                return ibis.duckdb.connect(str(path), read_only=read_only)
+            except Exception as exc:  # noqa: BLE001 - duckdb's errors, told in one line
+                raise duckdb_open_error(path, exc) from None
+        if url.startswith(("postgres://", "postgresql://")):
+            return _connect_postgres(url)
+        if url.startswith("pyspark://"):
+            return _connect_spark(url)
+        return ibis.connect(url)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # the driver's own error, with the password removed
+        raise DatabaseError(credentials.connection_error(url, exc)) from None
+
+
+def _connect_postgres(url: str) -> ibis.BaseBackend:
+    """Connect with the password resolved from the URL, environment or secrets file."""
+    return ibis.postgres.connect(**credentials.postgres_params(url))
+
+
+def table(con: ibis.BaseBackend, name: str) -> ir.Table:
+    """Return one survey table as an Ibis expression, with a clear error if it is missing."""
+    if name not in con.list_tables():
+        raise DatabaseError(
+            f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
+            "is it a cxresearch database?"
+        )
+    return con.table(name)

@@ -1,0 +1,193 @@
+"""Charts as inline SVG: crisp at any width, hover detail without JavaScript.
+
+A plot function tags each mark (bar, point, heatmap cell) with :func:`mark`; :func:`figure_html`
+saves the figure through matplotlib's SVG backend with text kept as text, turns every tag
+into an SVG ``<title>`` (the browser shows it on hover), sanitizes the result and prefixes
+its ids so that two charts on one page never clash.
+
+The sanitizer keeps an allowlist of SVG elements and drops event attributes, styles and any
+reference that does not point inside the chart, so labels taken from survey data can never
+run or load anything.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import xml.etree.ElementTree as ET
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+#: Narrowest width a chart is drawn at: a 390 px phone less the page's margins.
+PHONE_WIDTH_PX = 320
+#: No chart text is smaller than this many CSS pixels at :data:`PHONE_WIDTH_PX`.
+MIN_TEXT_PX = 10.0
+#: Charts grow to at most this factor of their natural size on wide screens.
+MAX_ZOOM = 1.1
+#: Font stack of chart text: the system's own sans-serif, as the report's body text.
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_TAG = "cxt-"
+_ALLOWED = {"svg", "g", "defs", "path", "use", "text", "tspan", "clipPath", "rect", "circle",
+            "ellipse", "line", "polyline", "polygon", "title", "desc"}  # fmt: skip
+_ATTRIBUTES = {"id", "d", "x", "y", "width", "height", "viewBox", "transform", "style",
+               "clip-path", "cx", "cy", "r", "rx", "ry", "x1", "y1", "x2", "y2", "points",
+               "version", "href", "class", "preserveAspectRatio", "role", "aria-label",
+               "aria-hidden", "focusable", "dx", "dy", "text-anchor", "fill", "stroke",
+               "pointer-events"}  # fmt: skip
+_URL = re.compile(r"url\(\s*#([^)\s]+)\s*\)")
+_FONT = re.compile(r"font-family:[^;]*")
+_COUNTER = itertools.count(1)
+
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", XLINK_NS)
+
+
+def mark(artist, title: str):
+    """Give a mark the hover text ``title`` (value, interval and n); returns the artist.
+
+    The text travels in the artist's ``gid`` (hex-encoded, so any label is safe) and
+    becomes an SVG ``<title>`` in :func:`figure_html`.
+    """
+    artist.set_gid(_TAG + str(title).encode("utf-8").hex())
+    return artist
+
+
+def _texts(fig: Figure) -> list:
+    return [
+        t
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_visible() and t.get_text().strip()
+    ]
+
+
+def fit_text(fig: Figure, *, width_px: float = PHONE_WIDTH_PX, min_px: float = MIN_TEXT_PX):
+    """Enlarge any text that would show under ``min_px`` when the chart is ``width_px`` wide.
+
+    The chart's width (in points, as the SVG's ``viewBox``) is measured after layout, so the
+    check holds for the SVG that :func:`figure_html` writes. Returns the figure.
+    """
+    for _ in range(4):
+        fig.canvas.draw()
+        # the saved width: the tight box and its padding, in SVG user units (points)
+        width_pt = (fig.get_tightbbox().width + 2 * plt.rcParams["savefig.pad_inches"]) * 72
+        scale = width_px / width_pt
+        small = [t for t in _texts(fig) if t.get_fontsize() * scale < min_px - 1e-6]
+        if not small:
+            return fig
+        for t in small:
+            t.set_fontsize(min_px / scale * 1.03)
+    return fig
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _clean_attributes(el: ET.Element, prefix: str) -> None:
+    for key in list(el.attrib):
+        name, value = _local(key), el.attrib[key]
+        low = value.lower()
+        if (
+            name not in _ATTRIBUTES
+            or name.startswith("on")
+            or "javascript:" in low
+            or "expression(" in low
+            or "@import" in low
+            or low.count("url(") != len(_URL.findall(value))  # every url() local
+        ):
+            del el.attrib[key]
+            continue
+        if name == "href":
+            if not value.startswith("#"):
+                del el.attrib[key]
+                continue
+            el.attrib[key] = "#" + prefix + value[1:]
+        elif name == "id":
+            el.attrib[key] = prefix + value
+        elif "url(" in value:
+            el.attrib[key] = _URL.sub(lambda m: f"url(#{prefix}{m.group(1)})", value)
+        if name == "style" and "font-family" in value:
+            el.attrib[key] = _FONT.sub(lambda _m: "font-family: " + FONT_FAMILY, el.attrib[key])
+
+
+def sanitize(svg: str, prefix: str) -> ET.Element:
+    """Parse matplotlib's SVG and return it safe to inline, with hover titles.
+
+    Only known SVG elements and attributes stay (no ``<script>``, ``<style>``,
+    ``<foreignObject>``, ``<image>``, ``<a>`` or event attributes); references must point
+    inside the chart; every id is prefixed with ``prefix``; each :func:`mark` becomes a
+    ``<title>``; text lets the pointer through to the mark beneath it.
+    """
+    root = ET.fromstring(svg)
+    if _local(root.tag) != "svg":
+        raise ValueError(f"not an SVG document: root element {_local(root.tag)!r}")
+    marks = itertools.count(1)
+
+    def walk(el: ET.Element) -> None:
+        for child in list(el):
+            if _local(child.tag) not in _ALLOWED:
+                el.remove(child)
+                continue
+            walk(child)
+        gid = el.attrib.get("id", "")
+        if gid.startswith(_TAG):
+            title = bytes.fromhex(gid[len(_TAG) :]).decode("utf-8")
+            el.attrib["id"] = f"mark{next(marks)}"
+            node = ET.Element(f"{{{SVG_NS}}}title")
+            node.text = title  # serialized escaped
+            el.insert(0, node)
+        _clean_attributes(el, prefix)
+        if _local(el.tag) == "text":  # labels on a mark (a heatmap cell) let its title show
+            el.attrib["pointer-events"] = "none"
+
+    walk(root)
+    return root
+
+
+def figure_html(fig: Figure, alt: str, *, prefix: str | None = None) -> str:
+    """The figure as an inline, sanitized SVG in a ``<figure>``, scaled to its container.
+
+    Text stays text in the system font (``svg.fonttype = "none"``) and is at least
+    :data:`MIN_TEXT_PX` pixels on a phone (:func:`fit_text`). The chart fills the width of
+    its container, up to :data:`MAX_ZOOM` times its natural size. ``alt`` names the chart
+    for screen readers. The figure is closed.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib figure whose marks carry :func:`mark` titles.
+    alt
+        What the chart shows, for readers who cannot see it.
+    prefix
+        Prefix of every id in the SVG (default: ``cx-chart-<k>-``, unique in the kernel).
+
+    Returns
+    -------
+    str
+        HTML: ``<figure class="cx-chart"><svg ...>...</svg></figure>``.
+    """
+    prefix = prefix or f"cx-chart-{next(_COUNTER)}-"
+    fit_text(fig)
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cxresearch",
+                         "svg.image_inline": True}):  # fmt: skip
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={
+            "Date": None, "Creator": None, "Format": None, "Type": None})  # fmt: skip
+    plt.close(fig)
+    root = sanitize(buffer.getvalue(), prefix)
+    width = float(root.attrib.pop("width", "400pt").removesuffix("pt"))
+    height = float(root.attrib.pop("height", "300pt").removesuffix("pt"))
+    px_w, px_h = round(width * 96 / 72), round(height * 96 / 72)
+    root.attrib.update({
+        "width": str(px_w), "height": str(px_h), "role": "img", "aria-label": alt,
+        "preserveAspectRatio": "xMinYMin meet",
+        "style": f"width: 100%; height: auto; max-width: {round(px_w * MAX_ZOOM)}px; "
+                 "display: block",
+    })  # fmt: skip
+    svg = ET.tostring(root, encoding="unicode")
+    return f'<figure class="cx-chart" style="margin: 0.6rem 0 1.2rem">{svg}</figure>'
