@@ -113,10 +113,7 @@ def run(
     from cxresearch.running import forkserver, runner, spec
     from cxresearch.running import params as params_mod
 
-    # while this process has one thread, after the imports the kernels share with us (and
-    # whose native threads a forked server must not see started): the kernel server
-    # imports the rest while we check the parameters
-    forkserver.shared(wait=False)
+    forkserver.shared(wait=False)  # while we have one thread; it imports as we check params
 
     try:
         overrides = params_mod.parse_overrides(parameter or [])

@@ -16,11 +16,8 @@ import os
 import queue
 import shutil
 import tempfile
-<<<<<<< HEAD
-import uuid
-=======
 import threading
->>>>>>> main
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +30,8 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
 
-<<<<<<< HEAD
 from cxresearch.running import forkserver
-=======
 from cxresearch.running.lifecycle import die_with_parent
->>>>>>> main
 
 #: Run in every warm kernel before it is handed out: the imports every report pays for.
 WARM_UP = """
@@ -68,19 +62,16 @@ class WarmKernel:
         # IPC sockets in a private folder: kernels started at once in several processes
         # cannot race for the same TCP port, and nothing listens on the network
         self._sockets = tempfile.mkdtemp(prefix="cx-kernel-")
-<<<<<<< HEAD
         options: dict[str, Any] = {
             "kernel_name": kernel_name, "transport": "ipc", "ip": os.path.join(self._sockets, "k"),
         }  # fmt: skip
         self.forked = server is not None
-        self.km = ForkKernelManager(server, **options) if server else AsyncKernelManager(**options)
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
-=======
-        self.km = AsyncKernelManager(
-            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
-        )
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
->>>>>>> main
+        if server is not None:  # the server's kernels die with it, and it with us
+            self.km = ForkKernelManager(server, **options)
+            run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+        else:
+            self.km = AsyncKernelManager(**options)
+            run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -130,7 +121,6 @@ class WarmKernel:
         shutil.rmtree(self._sockets, ignore_errors=True)
 
 
-<<<<<<< HEAD
 class _ForkProvisioner(LocalProvisioner):
     """Launches the kernel by asking the fork server for a child on the connection file."""
 
@@ -167,7 +157,8 @@ class ForkKernelManager(AsyncKernelManager):
 def new_kernel(cwd: Path, env: dict[str, str]) -> WarmKernel:
     """A kernel for one report: forked when :func:`forkserver.shared` gives a server."""
     return WarmKernel(cwd, env, server=forkserver.shared())
-=======
+
+
 def _dies_with_us() -> dict:
     """Launch options making a kernel die with this process, even on ``SIGKILL``.
 
@@ -178,7 +169,6 @@ def _dies_with_us() -> dict:
     if threading.current_thread() is threading.main_thread():
         return {"preexec_fn": die_with_parent}
     return {}
->>>>>>> main
 
 
 class KernelPool:

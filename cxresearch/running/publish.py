@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,35 @@ def _frame_texts(language: i18n.Language) -> dict[str, str]:
     }
 
 
+_EXPORTERS = threading.local()
+
+
+def _exporter(language: i18n.Language) -> HTMLExporter:
+    """The HTML exporter of this thread, set to ``language``; built (templates loaded) once."""
+    cached = getattr(_EXPORTERS, "value", None)
+    if cached is None:
+        exporter = HTMLExporter(
+            template_name="cxreport",
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
+            config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
+        )
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+        )
+        exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+        structure = _Structure(language, enabled=True)
+        exporter.register_preprocessor(structure, enabled=True)
+        cached = _EXPORTERS.value = (exporter, structure)
+    exporter, structure = cached
+    exporter.language_code = language.code
+    structure.language = language
+    return exporter
+
+
 def render(
     nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
 ) -> tuple[str, dict[str, Any]]:
@@ -144,21 +174,7 @@ def render(
     (the texts of :func:`show_headline`, numbers with their intervals).
     """
     lang_ = i18n.Language(language)
-    exporter = HTMLExporter(
-        template_name="cxreport",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code=language,
-        # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
-        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-    )
-    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
-    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
+    exporter = _exporter(lang_)
     cx = dict(provenance)
     cx["text"] = _frame_texts(lang_)
     cx["database"] = wording.database_text(str(provenance.get("database", "")), lang_)
