@@ -14,7 +14,7 @@ cell durations, measured inside the kernel): the cost of a report beyond its cel
 loaded machine the cells' durations include waiting for a core, so that remainder is an
 underestimate for every way alike; the total CPU is exact.
 
-    python benchmarks/batch_speed.py [--workers 2] [--reports 24]
+    python benchmarks/batch_speed.py [--workers 2] [--reports 24] [--skip-started]
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--reports", type=int, default=24, help="the first N of the 24")
+    parser.add_argument("--skip-started", action="store_true",
+                        help="leave out the batch with CX_FORK_KERNELS=0")  # fmt: skip
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     try:
@@ -115,7 +117,7 @@ def main() -> None:
             (f"batch, CX_FORK_KERNELS=0 ({args.workers} w.)",
              lambda: ours(tmp, url, args.workers, args.reports, "0")),
         )  # fmt: skip
-        for label, way in ways:
+        for label, way in ways[:2] if args.skip_started else ways:
             cpu0 = cpu_seconds()
             total, nbs = way()
             results[label] = (total, cpu_seconds() - cpu0, nbs)

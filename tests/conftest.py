@@ -9,12 +9,25 @@ from pathlib import Path
 import pytest
 
 from cxresearch.data import db, demo
-from cxresearch.running import runner
+from cxresearch.running import forkserver, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 MODEL_RESPONSES = 200_000
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernel_fork_server(request) -> forkserver.ForkServer | None:
+    """This test process's kernel fork server, started before any test starts a thread.
+
+    Every report the tests render (``runner.execute``) forks its kernel from it, as
+    ``cxresearch run`` does; each pytest-xdist worker has its own. Started only when
+    tests that render notebooks (marked ``slow``) were collected.
+    """
+    if any(item.get_closest_marker("slow") for item in request.session.items):
+        return forkserver.shared(wait=False)
+    return None
 
 
 @pytest.fixture(scope="session")

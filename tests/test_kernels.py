@@ -33,7 +33,8 @@ SCRIPT = textwrap.dedent(
 
     probe, url, out, modes = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:]
     server = forkserver.shared()
-    results = {"client": os.getpid(), "server": server.pid if server else None}
+    results = {"client": os.getpid(), "server": server.pid if server else None,
+               "variables": server.variables if server else None}
     for mode in modes:
         if mode == "exit":  # leave a kernel running, then die without any clean-up
             kernel = kernels.new_kernel(out, kernels.kernel_env(url))
@@ -58,15 +59,15 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _run(url: str, out: Path, *modes: str, fork: str = "1") -> dict:
-    env = {**os.environ, forkserver.ENV: fork, "PYTHONPATH": str(ROOT)}
+def _run(url: str, out: Path, *modes: str, fork: str = "1", **extra: str) -> dict:
+    env = {**os.environ, forkserver.ENV: fork, "PYTHONPATH": str(ROOT), **extra}
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(PROBE), url, str(out), *modes],
         env=env, capture_output=True, text=True, cwd=ROOT, timeout=900,
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     assert lines, done.stderr[-3000:]
-    return json.loads(lines[-1])
+    return {**json.loads(lines[-1]), "stderr": done.stderr}
 
 
 def _gone(pid: int) -> bool:
@@ -78,13 +79,21 @@ def _gone(pid: int) -> bool:
     return state in {"Z", "X"}
 
 
+#: In the environment of the process that starts the fork server.
+SECRETS = {
+    "CX_DATABASE_URL": "postgresql://ana:hunter2-url@127.0.0.1:9/cx",
+    "CX_DATABASE_PASSWORD": "hunter2-password",
+    "CX_PROBE_API_TOKEN": "hunter2-token",
+}
+
 needs_fork = pytest.mark.skipif(not forkserver.available(), reason="no fork server here")
 
 
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory, small_url) -> dict:
     out = tmp_path_factory.mktemp("forked")
-    return _run(small_url, out, "leak", "check", "fail", "die", "check", "hang", "check")
+    modes = ("leak", "check", "fail", "die", "check", "quit", "hang", "check")
+    return _run(small_url, out, *modes, **SECRETS)
 
 
 @needs_fork
@@ -98,8 +107,9 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     assert {p["ppid"] for p in probes} == {server}
     assert {p["cwd"] for p in probes} == {str(PROBE.parent)}
     assert {p["database"] for p in probes} == {small_url}
-    # what the first report left behind, in a module and in the environment, is gone
-    assert all(p["leaked"] == [None, None] for p in probes)
+    # what the first report left behind (a module attribute, a patched function, the
+    # environment, a matplotlib setting) is gone in the next
+    assert all(p["leaked"] == [None, None, None, None] for p in probes)
 
 
 @needs_fork
@@ -113,13 +123,27 @@ def test_a_failing_cell_is_recorded_in_the_executed_notebook(forked):
 @needs_fork
 def test_a_dead_or_hung_kernel_ends_only_its_report(forked):
     (died,) = [v for k, v in forked.items() if k.endswith("-die")]
+    (quit_,) = [v for k, v in forked.items() if k.endswith("-quit")]
     (hung,) = [v for k, v in forked.items() if k.endswith("-hang")]
-    assert died["kind"] == "kernel"
+    assert died["kind"] == quit_["kind"] == "kernel"
     assert hung["kind"] == "timeout"
+    assert "timed out after 20 s" in hung["error"]
     # the reports after them ran, on kernels from the same server
     order = [k for k in forked if "-" in k]
-    assert order[-1].endswith("-check") and order[-3].endswith("-check")
-    assert forked[order[-1]]["ppid"] == forked["server"]
+    assert [k.split("-")[1] for k in order[-5:]] == ["die", "check", "quit", "hang", "check"]
+    assert forked[order[-1]]["ppid"] == forked[order[-4]]["ppid"] == forked["server"]
+
+
+@needs_fork
+def test_no_secret_reaches_the_fork_server_or_the_logs(forked):
+    # the server's own environment: what the client had, without any credential
+    assert forked["variables"], "the server did not report its environment"
+    assert not {"CX_DATABASE_URL", "CX_DATABASE_PASSWORD", "CX_PROBE_API_TOKEN"} & set(
+        forked["variables"]
+    )
+    assert "PATH" in forked["variables"]
+    # nothing the server, the kernels or the client wrote on stderr names them
+    assert "hunter2" not in forked["stderr"]
 
 
 def test_fallback_starts_kernels_as_new_processes(tmp_path, small_url):
@@ -129,7 +153,7 @@ def test_fallback_starts_kernels_as_new_processes(tmp_path, small_url):
     # without the fork server, jupyter_client starts each kernel as our own child
     assert {p["ppid"] for p in probes} == {result["client"]}
     assert len({p["pid"] for p in probes}) == 2
-    assert probes[1]["leaked"] == [None, None]
+    assert probes[1]["leaked"] == [None, None, None, None]
 
 
 @needs_fork
@@ -146,6 +170,14 @@ def test_switched_off_by_the_environment(monkeypatch):
     monkeypatch.setenv(forkserver.ENV, "0")
     assert not forkserver.available()
     assert forkserver.shared() is None
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_macos_and_windows_take_the_started_path(monkeypatch, platform):
+    monkeypatch.delenv(forkserver.ENV, raising=False)
+    monkeypatch.setattr(sys, "platform", platform)
+    assert not forkserver.available()
+    assert forkserver.shared() is None  # so kernels.new_kernel starts a process
 
 
 def test_never_forks_while_another_thread_runs():

@@ -36,7 +36,7 @@ import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 
 #: Set to ``0`` to start every kernel as a new process, as before the fork server.
 ENV = "CX_FORK_KERNELS"
@@ -60,7 +60,9 @@ import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornad
 #: threads when a kernel first needs them), so it keeps the one thread it may fork from.
 THREADED = ("numpy", "scipy.linalg", "pyarrow", "duckdb")
 
-_PR_SET_PDEATHSIG = 1
+_PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
+#: Process names (``ps -e``, ``/proc/<pid>/comm``) of the server and of its kernels.
+SERVER_NAME, KERNEL_NAME = "cx-forkserver", "cx-kernel"
 
 
 def available() -> bool:
@@ -140,6 +142,7 @@ class ForkServer:
         self._sock, self.pid = sock, pid
         self._lock = threading.Lock()
         self.threads: int | None = None  # the server's thread count after its imports
+        self.variables: list[str] = []  # the names in the server's environment
 
     @classmethod
     def start(cls) -> ForkServer:
@@ -191,6 +194,7 @@ class ForkServer:
                     data = b""
                 hello = pickle.loads(data) if data else {}  # noqa: S301 - our own server
                 self.threads = int(hello.get("threads", 0))
+                self.variables = list(hello.get("variables", []))
         return self.threads == 1
 
     def spawn(
@@ -221,6 +225,9 @@ class ForkServer:
         """Stop the server: it kills kernels still running and exits (idempotent)."""
         if self._sock.fileno() >= 0:
             self._sock.close()
+        if self.threads is None:  # still importing, no kernel forked: no need to wait for it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
 
@@ -267,9 +274,10 @@ def shared(*, wait: bool = True) -> ForkServer | None:
 def _serve(sock: socket.socket) -> None:
     """Import the heavy modules, then fork one kernel per request until the client leaves."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the client to handle
-    _set_parent_death_signal()
+    _set_parent_death_signal(SERVER_NAME)
     _close_inherited(keep=sock.fileno())
-    with contextlib.suppress(Exception):  # a failing import fails in the kernel, visibly
+    _drop_secrets(os.environ)  # each kernel gets the environment its request carries
+    with _quiet(), contextlib.suppress(Exception):  # a failing import fails in the kernel
         exec(compile(PRELOAD, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
     # what was imported is shared with every kernel: keep it out of their garbage
     # collections, which would otherwise walk (and so copy) every inherited object
@@ -278,7 +286,8 @@ def _serve(sock: socket.socket) -> None:
     sock.settimeout(None)
     # the threads of the client (BLAS, allocators, DuckDB) were not copied by the fork;
     # if an import started one here, kernels must not be forked from this process
-    sock.send(pickle.dumps({"threads": len(os.listdir("/proc/self/task"))}))
+    threads = len(os.listdir("/proc/self/task"))
+    sock.send(pickle.dumps({"threads": threads, "variables": sorted(os.environ)}))
     kernels: set[int] = set()
     while True:
         readable, _, _ = select.select([sock], [], [], 1.0)
@@ -297,6 +306,7 @@ def _serve(sock: socket.socket) -> None:
         if pid == 0:
             sock.close()
             _kernel(request)  # never returns
+        del request  # the kernel's environment (its database password) is the kernel's
         kernels.add(pid)
         pidfd = os.pidfd_open(pid)
         socket.send_fds(sock, [pickle.dumps({"pid": pid})], [pidfd])
@@ -305,6 +315,37 @@ def _serve(sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
     _reap(kernels, block=True)
+
+
+def _drop_secrets(environ: MutableMapping[str, str]) -> None:
+    """Remove the variables whose name or value holds a credential, in place."""
+    from cxresearch.data import secrets
+
+    for key, value in list(environ.items()):
+        if secrets.SECRET_NAME.search(key) or secrets.find_secret(value):
+            del environ[key]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Send what the imports print (config-folder and debugger warnings) to /dev/null.
+
+    The server shares the command's terminal: a refused run must still print one line.
+    """
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (null, *saved):
+            os.close(fd)
 
 
 def _reap(kernels: set[int], *, block: bool = False) -> None:
@@ -321,7 +362,7 @@ def _kernel(request: dict) -> None:
     code = 0
     try:
         os.setsid()  # its own process group, as jupyter_client starts kernels
-        _set_parent_death_signal()
+        _set_parent_death_signal(KERNEL_NAME)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if request["cwd"]:
             os.chdir(request["cwd"])
@@ -352,10 +393,11 @@ def _kernel(request: dict) -> None:
         os._exit(code)  # never run the server's (or its parent's) exit handlers
 
 
-def _set_parent_death_signal() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies."""
+def _set_parent_death_signal(name: str) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; name the process."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()), 0, 0, 0)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:  # the parent died before the call
             os._exit(1)

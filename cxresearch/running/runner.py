@@ -132,6 +132,7 @@ def execute(
             kernel.shutdown()
         raise
     kernel = kernel or new_kernel(path.parent, kernel_env(url))
+    publish.prepare_in_background()  # the HTML templates load while the cells run
     timed_out = threading.Event()
 
     def stop() -> None:
