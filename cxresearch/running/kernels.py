@@ -108,11 +108,16 @@ class WarmKernel:
         shutil.rmtree(self._sockets, ignore_errors=True)
 
     def shutdown(self) -> None:
-        """Stop the kernel (idempotent)."""
+        """Stop the kernel (idempotent).
+
+        The kernel served its one report: it is killed at once, not first interrupted (a
+        ``SIGINT`` would only make it log ``KeyboardInterrupt caught in kernel``).
+        """
         try:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
+        self.kill()
         if self.km.has_kernel:
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)
