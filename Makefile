@@ -77,6 +77,7 @@ lab: $(VENV)/.lab-$(CHECKSUM) ## JupyterLab on notebooks/ (ARGS="--port 8899 --n
 bench: install-dev ## Run every benchmark (ratios against the naive way)
 	$(BIN)/python benchmarks/nps_engine_vs_pandas.py
 	$(BIN)/python benchmarks/import_speed.py
+	$(BIN)/python benchmarks/run_speed.py
 	$(BIN)/python benchmarks/batch_speed.py
 	$(BIN)/python benchmarks/scale.py
 

@@ -3,18 +3,25 @@
 Both render the same 24 parameter sets of `nps_overview` (6 countries x 2 segments x 2
 minimum group sizes) from one demo database, in one run. The loop is what a team writes
 first: `papermill IN OUT -y PARAMS` then `jupyter nbconvert --to html OUT`, one report after
-the other. Prints total times, the ratio, and the per-report overhead (wall time per
-report minus the time its cells ran, as papermill records it).
+the other. `cxresearch batch` runs twice: with forked kernels (the default) and with
+`CX_FORK_KERNELS=0` (a warm spare kernel per worker, started as a new process).
 
-    python benchmarks/batch_speed.py [--workers 2]
+Prints total wall times, the ratios, and CPU seconds per report: all the CPU the way used,
+over its whole process tree (`getrusage(RUSAGE_SELF)` of this process for the batch's own
+planning and index, plus `getrusage(RUSAGE_CHILDREN)`: workers, fork servers, kernels,
+commands, all waited for), and that CPU minus the CPU the report's cells used in their
+kernel (a copy of the notebook notes the kernel's CPU clock in a first cell and prints the
+difference in a last one): the cost of a report beyond its cells, whatever the load.
+
+    python benchmarks/batch_speed.py [--workers 2] [--reports 24] [--skip-started]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -22,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from cxresearch.data import db, demo
@@ -33,23 +41,55 @@ MATRIX = {"country": ["SE", "DK", "FI", "NL", "NO", "DE"], "segment": ["B2B", "B
           "min_n": [30, 50]}  # fmt: skip
 
 
+START = "import time as _t; _cpu0 = _t.process_time()"
+END = "print('cells-cpu', _t.process_time() - _cpu0)"
+
+
+def timed_notebook() -> Path:
+    """A copy of the notebook beside it, with its cells' CPU time measured in the kernel.
+
+    A first cell notes the kernel's CPU clock, a last one prints what the cells used, so
+    the figure does not depend on how long the report waited for a core.
+    """
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(START, metadata={"tags": ["remove"]}))
+    nb.cells.append(nbformat.v4.new_code_cell(END, metadata={"tags": ["remove"]}))
+    copy = NOTEBOOK.with_name("_bench_nps_overview.ipynb")
+    nbformat.write(nb, copy)
+    return copy
+
+
 def cell_seconds(ipynb: Path) -> float:
-    nb = json.loads(ipynb.read_text())
-    return sum((c.get("metadata", {}).get("papermill", {}).get("duration") or 0)
-               for c in nb["cells"])  # fmt: skip
+    """CPU seconds the report's cells used in their kernel (printed by the last cell)."""
+    nb = nbformat.read(ipynb, as_version=4)
+    text = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
+    return float(text.split("cells-cpu", 1)[1].split()[0])
 
 
-def naive(tmp: Path, url: str) -> tuple[float, list[Path]]:
+def cpu_seconds() -> float:
+    """CPU (user + system) of this process and all its waited-for descendants so far."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def combos(reports: int) -> list[tuple]:
+    return list(itertools.product(*MATRIX.values()))[:reports]
+
+
+def naive(tmp: Path, url: str, reports: int, notebook: Path) -> tuple[float, list[Path]]:
     out = tmp / "naive"
     out.mkdir()
     env = {**os.environ, "CX_DATABASE_URL": url}
     bin_dir = Path(sys.executable).parent
     executed = []
     t0 = time.perf_counter()
-    for country, segment, min_n in itertools.product(*MATRIX.values()):
+    for country, segment, min_n in combos(reports):
         target = out / f"{country}_{segment}_{min_n}.ipynb"
         params = yaml.safe_dump({"country": [country], "segment": [segment], "min_n": min_n})
-        subprocess.run([bin_dir / "papermill", str(NOTEBOOK), str(target), "-y", params,
+        subprocess.run([bin_dir / "papermill", str(notebook), str(target), "-y", params,
                         "--cwd", str(NOTEBOOK.parent), "--no-progress-bar"],
                        check=True, env=env, capture_output=True)  # fmt: skip
         subprocess.run([bin_dir / "jupyter", "nbconvert", "--to", "html", str(target)],
@@ -58,14 +98,19 @@ def naive(tmp: Path, url: str) -> tuple[float, list[Path]]:
     return time.perf_counter() - t0, executed
 
 
-def ours(tmp: Path, url: str, workers: int) -> tuple[float, list[Path]]:
+def ours(
+    tmp: Path, url: str, workers: int, reports: int, fork: str, notebook: Path
+) -> tuple[float, list[Path]]:
     schedule = {"name": "bench", "reports": [{
-        "notebook": "nps_overview",
-        "output": str(tmp / "batch" / "{country}_{segment}_{min_n}.html"),
+        "notebook": str(notebook),
+        "output": str(tmp / f"batch{fork}" / "{country}_{segment}_{min_n}.html"),
         "matrix": {k: v for k, v in MATRIX.items()},
     }]}  # fmt: skip
+    os.environ["CX_FORK_KERNELS"] = fork  # the workers inherit it
     t0 = time.perf_counter()
     plan = batch.plan(schedule, database=url)
+    keep = {f"{c}_{s}_{n}" for c, s, n in combos(reports)}
+    plan.jobs = [j for j in plan.jobs if j.name in keep]
     batch.run(plan, workers=workers, force=True)
     elapsed = time.perf_counter() - t0
     failed = [j.label for j in plan.jobs if j.status != "done"]
@@ -76,24 +121,40 @@ def ours(tmp: Path, url: str, workers: int) -> tuple[float, list[Path]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--reports", type=int, default=24, help="the first N of the 24")
+    parser.add_argument("--skip-started", action="store_true",
+                        help="leave out the batch with CX_FORK_KERNELS=0")  # fmt: skip
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
+    notebook = timed_notebook()
     try:
         url = f"duckdb:///{tmp}/cx.duckdb"
         db.write_tables(url, demo.generate(30_000, seed=5))
-        t_batch, batch_nbs = ours(tmp, url, args.workers)
-        t_naive, naive_nbs = naive(tmp, url)
-        n = len(batch_nbs)
-        for label, total, nbs in (("papermill + nbconvert loop", t_naive, naive_nbs),
-                                  (f"cxresearch batch ({args.workers} workers)", t_batch,
-                                   batch_nbs)):  # fmt: skip
+        results = {}
+        ways = (
+            (f"cxresearch batch ({args.workers} workers)",
+             lambda: ours(tmp, url, args.workers, args.reports, "1", notebook)),
+            ("papermill + nbconvert loop", lambda: naive(tmp, url, args.reports, notebook)),
+            (f"batch, CX_FORK_KERNELS=0 ({args.workers} w.)",
+             lambda: ours(tmp, url, args.workers, args.reports, "0", notebook)),
+        )  # fmt: skip
+        for label, way in ways[:2] if args.skip_started else ways:
+            cpu0 = cpu_seconds()
+            total, nbs = way()
+            results[label] = (total, cpu_seconds() - cpu0, nbs)
+        loop = results["papermill + nbconvert loop"][0]
+        for label, (total, cpu, nbs) in results.items():
+            n = len(nbs)
             cells = sum(cell_seconds(p) for p in nbs) / n
             print(
-                f"{label:<34} {total:7.1f} s  {total / n:5.2f} s/report  "
-                f"cells {cells:4.2f} s/report  overhead {total / n - cells:+5.2f} s/report"
+                f"{label:<36} {total:7.1f} s ({loop / total:4.1f}x the loop)  "
+                f"CPU {cpu / n:5.2f} s/report  cells' CPU {cells:4.2f} s/report  "
+                f"CPU beyond cells {cpu / n - cells:+5.2f} s/report"
             )
-        print(f"reports: {n}; ratio (loop time / batch time): {t_naive / t_batch:.1f}x")
+        print(f"reports: {args.reports}; cpus: {os.cpu_count()}; "
+              f"load average at the end: {os.getloadavg()[0]:.1f}")  # fmt: skip
     finally:
+        notebook.unlink(missing_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

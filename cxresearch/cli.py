@@ -110,6 +110,9 @@ def run(
     ] = False,
 ) -> None:
     """Execute one notebook with Papermill and render its HTML report."""
+    from cxresearch.running import forkserver
+
+    forkserver.shared(wait=False)  # first, while we have one thread; it imports as we go on
     from cxresearch.running import params as params_mod
     from cxresearch.running import runner, spec
 
@@ -444,8 +447,7 @@ def translations(
         for message in left:
             out.print(f"  missing: {message}", markup=False, soft_wrap=True)
     if any(missing.values()):
-        where = i18n.LOCALES_DIR
-        err.print(f"fill in the empty msgstr entries in {where}/<language>.po", markup=False)
+        err.print(f"fill in the empty msgstr in {i18n.LOCALES_DIR}/<language>.po", markup=False)
         raise typer.Exit(1)
 
 

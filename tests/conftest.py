@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cxresearch.data import db, demo
-from cxresearch.running import runner
+from cxresearch.running import forkserver, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -92,6 +92,19 @@ def _model_tables(tmp_path_factory) -> dict:
         path.write_bytes(pickle.dumps(demo.generate(MODEL_RESPONSES, seed=7)))
 
     return pickle.loads(shared_file(tmp_path_factory, "demo_tables.pickle", make).read_bytes())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernel_fork_server(request) -> forkserver.ForkServer | None:
+    """This test process's kernel fork server, started before any test starts a thread.
+
+    Every report the tests render (``runner.execute``) forks its kernel from it, as
+    ``cxresearch run`` does; each pytest-xdist worker has its own. Started only when
+    tests that render notebooks (marked ``slow``) were collected.
+    """
+    if any(item.get_closest_marker("slow") for item in request.session.items):
+        return forkserver.shared(wait=False)
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cxresearch.running import lifecycle
+from cxresearch.running import forkserver, lifecycle
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "notebooks" / "batch_fixture.ipynb"
@@ -97,10 +97,13 @@ def descendants(root: int) -> dict[int, int | None]:
 
 
 def kernels_of(processes: dict[int, int | None]) -> list[int]:
+    """The kernels among ``processes``: started (``ipykernel``) or forked (named so)."""
     kernels = []
     for pid in processes:
         with contextlib.suppress(OSError):
-            if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            started = b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            forked = Path(f"/proc/{pid}/comm").read_text().strip() == forkserver.KERNEL_NAME
+            if started or forked:
                 kernels.append(pid)
     return kernels
 

@@ -1,6 +1,10 @@
-"""Warm kernels: started, with the heavy imports done, before a report needs one.
+"""Kernels for reports: forked with the heavy imports done, or warmed up in advance.
 
-Each worker process keeps one spare kernel. When a report starts it takes the spare (whose
+Where the platform allows (Linux), a kernel is forked from this process's fork server
+(:mod:`cxresearch.running.forkserver`), which has imported the heavy modules once: a new
+kernel costs tens of milliseconds. Elsewhere (macOS, Windows, ``CX_FORK_KERNELS=0``, or
+a process that already runs threads, such as a Dask worker) each worker process keeps one
+spare kernel, started as a new process. When a report starts it takes the spare (whose
 imports have been running in the background) and a new spare starts at once, so the next
 report's kernel start-up and imports overlap this report's execution. A kernel runs one
 report only and is shut down after it: no state carries from one report to the next.
@@ -13,15 +17,20 @@ import queue
 import shutil
 import tempfile
 import threading
+import uuid
 from pathlib import Path
+from typing import Any
 
 from jupyter_client import AsyncKernelManager, BlockingKernelClient
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
 
+from cxresearch.running import forkserver
 from cxresearch.running.lifecycle import die_with_parent
 
 #: Run in every warm kernel before it is handed out: the imports every report pays for.
@@ -42,14 +51,27 @@ class WarmKernel:
     kernel through a blocking client of its own.
     """
 
-    def __init__(self, cwd: Path, env: dict[str, str], kernel_name: str = "python3") -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        env: dict[str, str],
+        kernel_name: str = "python3",
+        *,
+        server: forkserver.ForkServer | None = None,
+    ) -> None:
         # IPC sockets in a private folder: kernels started at once in several processes
         # cannot race for the same TCP port, and nothing listens on the network
         self._sockets = tempfile.mkdtemp(prefix="cx-kernel-")
-        self.km = AsyncKernelManager(
-            kernel_name=kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k")
-        )
-        run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
+        options: dict[str, Any] = {
+            "kernel_name": kernel_name, "transport": "ipc", "ip": os.path.join(self._sockets, "k"),
+        }  # fmt: skip
+        self.forked = server is not None
+        if server is not None:  # the server's kernels die with it, and it with us
+            self.km = ForkKernelManager(server, **options)
+            run_sync(self.km.start_kernel)(cwd=str(cwd), env=env)
+        else:
+            self.km = AsyncKernelManager(**options)
+            run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
@@ -86,17 +108,60 @@ class WarmKernel:
         shutil.rmtree(self._sockets, ignore_errors=True)
 
     def shutdown(self) -> None:
-        """Stop the kernel (idempotent)."""
+        """Stop the kernel (idempotent).
+
+        The kernel served its one report: it is killed at once, not first interrupted (a
+        ``SIGINT`` would only make it log ``KeyboardInterrupt caught in kernel``).
+        """
         try:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
+        self.kill()
         if self.km.has_kernel:
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)
             except Exception:  # noqa: BLE001 - already gone
                 pass
         shutil.rmtree(self._sockets, ignore_errors=True)
+
+
+class _ForkProvisioner(LocalProvisioner):
+    """Launches the kernel by asking the fork server for a child on the connection file."""
+
+    server: forkserver.ForkServer
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        """Fork the kernel; jupyter_client has written the connection file named in ``cmd``."""
+        connection_file = cmd[cmd.index("-f") + 1]
+        cwd = kwargs.get("cwd")
+        self.process = self.server.spawn(connection_file, cwd, kwargs["env"])
+        self.pid = self.pgid = self.process.pid  # the kernel leads its own session
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkKernelManager(AsyncKernelManager):
+    """An asynchronous kernel manager whose kernels are forked by a fork server."""
+
+    def __init__(self, server: forkserver.ForkServer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fork_server = server
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            provisioner = _ForkProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+            provisioner.server = self._fork_server
+            self.provisioner = provisioner
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def new_kernel(cwd: Path, env: dict[str, str]) -> WarmKernel:
+    """A kernel for one report: forked when :func:`forkserver.shared` gives a server."""
+    return WarmKernel(cwd, env, server=forkserver.shared())
 
 
 def _dies_with_us() -> dict:
@@ -112,22 +177,29 @@ def _dies_with_us() -> dict:
 
 
 class KernelPool:
-    """One spare warm kernel per process, replaced as soon as it is taken."""
+    """Kernels for one worker process: forked on demand, or one spare warm kernel.
+
+    With a fork server a kernel is ready in milliseconds, so no spare is kept; without
+    one, a spare kernel is replaced as soon as it is taken.
+    """
 
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self.cwd, self.env = cwd, env
         self._spare: WarmKernel | None = None
 
     def warm(self) -> None:
-        """Start the spare kernel now, if there is none."""
-        if self._spare is None:
+        """Start the fork server, or else the spare kernel, if there is none."""
+        if forkserver.shared(wait=False) is None and self._spare is None:
             self._spare = WarmKernel(self.cwd, self.env)
 
     def take(self) -> WarmKernel:
-        """The spare kernel (or a new one); a new spare starts warming at once."""
-        self.warm()
-        kernel, self._spare = self._spare, None
-        self.warm()
+        """A forked kernel, or the spare kernel (a new spare starts warming at once)."""
+        server = forkserver.shared()
+        if server is not None:
+            return WarmKernel(self.cwd, self.env, server=server)
+        if self._spare is None:
+            self._spare = WarmKernel(self.cwd, self.env)
+        kernel, self._spare = self._spare, WarmKernel(self.cwd, self.env)
         return kernel
 
     def close(self) -> None:

@@ -6,108 +6,23 @@ each run; nothing here runs inside a notebook kernel.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
-import re
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
-from traitlets.config import Config
 
 from cxresearch import config
 from cxresearch.config import CONTEXT_MIME
 from cxresearch.errors import ReportError, WriteError
 from cxresearch.reporting import i18n
-from cxresearch.running import portal, wording
-
-TEMPLATES_DIR = Path(i18n.__file__).parent / "templates"
-#: Cell tags whose cells never reach the HTML.
-HIDDEN_TAGS = {"parameters", "injected-parameters", "remove"}
-_REPR = re.compile(r"^<[^<>]*>$|^<.* at 0x[0-9a-f]+>$", re.DOTALL)
-
-
-class _CleanOutputs(Preprocessor):
-    """Drop stderr streams and bare object reprs such as ``<Axes: ...>``."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code":
-            kept = []
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                    continue
-                data = out.get("data", {})
-                if out.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
-                    if _REPR.match(str(data["text/plain"]).strip()):
-                        continue
-                kept.append(out)
-            cell.outputs = kept
-        return cell, resources
-
-
-class _Structure(Preprocessor):
-    """Translate markdown, lift out the title, number the sections, gather the findings.
-
-    Fills ``resources["cx"]`` with ``title``, ``toc`` (section id and heading),
-    ``findings`` (the texts of :func:`show_headline`) and ``context`` (from :func:`setup`).
-    """
-
-    def __init__(self, language: i18n.Language, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.language = language
-
-    def preprocess(self, nb, resources):
-        cx = resources.setdefault("cx", {})
-        cx.setdefault("title", "")
-        cx["toc"], cx["findings"], cx["context"] = [], [], {}
-        nb.cells = _until_stop(nb.cells)
-        for cell in nb.cells:
-            if cell.cell_type == "markdown":
-                cell.source = self._markdown(cell.source, cx)
-            elif cell.cell_type == "code":
-                kept = []
-                for out in cell.get("outputs", []):
-                    data = out.get("data", {})
-                    if CONTEXT_MIME in data:
-                        cx["context"] = dict(data[CONTEXT_MIME])
-                        continue
-                    found = out.get("metadata", {}).get("cx", {}).get("finding")
-                    if found:  # shown once, in the executive summary at the top
-                        cx["findings"].append(str(found))
-                        continue
-                    kept.append(out)
-                cell.outputs = kept
-        if cx["title"]:
-            resources.setdefault("metadata", {})["name"] = cx["title"]
-        return nb, resources
-
-    def _markdown(self, source: str, cx: dict) -> str:
-        out: list[str] = []
-        for line in i18n.translate_markdown(source, self.language).split("\n"):
-            if line.startswith("# ") and not cx["title"]:
-                cx["title"] = line[2:].strip()
-                continue
-            if line.startswith("## "):
-                text = line[3:].strip()
-                anchor = f"section-{len(cx['toc']) + 1}"
-                cx["toc"].append({"id": anchor, "text": text})
-                line = f'<h2 id="{anchor}">{html.escape(text)}</h2>'
-            out.append(line)
-        return "\n".join(out).strip()
-
-
-def _until_stop(cells: list) -> list:
-    """The cells up to the one that stopped the report (``report.stop``), if any."""
-    for index, cell in enumerate(cells):
-        for out in cell.get("outputs", []):
-            if out.get("metadata", {}).get("cx", {}).get("stop"):
-                return cells[: index + 1]
-    return cells
+from cxresearch.running import exporter, portal, wording
 
 
 def _frame_texts(language: i18n.Language) -> dict[str, str]:
@@ -144,21 +59,6 @@ def render(
     (the texts of :func:`show_headline`, numbers with their intervals).
     """
     lang_ = i18n.Language(language)
-    exporter = HTMLExporter(
-        template_name="cxreport",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code=language,
-        # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
-        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-    )
-    exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
-    exporter.register_preprocessor(_Structure(lang_, enabled=True), enabled=True)
     cx = dict(provenance)
     cx["text"] = _frame_texts(lang_)
     cx["database"] = wording.database_text(str(provenance.get("database", "")), lang_)
@@ -174,7 +74,7 @@ def render(
         {},
     )
     cx["filters"] = wording.describe_filters(context, provenance.get("parameters", {}), lang_)
-    body, resources = exporter.from_notebook_node(nb, resources=resources)
+    body, resources = exporter.export(nb, resources, lang_)
     found = resources["cx"]
     summary = {
         "title": found.get("title", ""),
@@ -187,6 +87,27 @@ def render(
         "findings": list(found.get("findings", [])),
     }
     return body, summary
+
+
+def prepare() -> None:
+    """Build the HTML exporter and compile its templates by rendering a one-cell notebook."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Report")])
+    render(nb, provenance={"notebook": "report", "parameters": {}})
+
+
+def prepare_in_background() -> None:
+    """Start :func:`prepare` in a daemon thread, unless the exporter is built already.
+
+    Run it after the process's kernel fork server has been started: a process with a
+    second thread cannot start one.
+    """
+    if not exporter.is_built():
+        threading.Thread(target=_prepare_quietly, name="cx-export-prepare", daemon=True).start()
+
+
+def _prepare_quietly() -> None:
+    with contextlib.suppress(Exception):  # the report's own render will say what is wrong
+        prepare()
 
 
 def render_html(

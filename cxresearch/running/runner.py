@@ -81,7 +81,7 @@ def execute(
         Rewrite the index page of the reports folder afterwards.
     kernel
         A :class:`cxresearch.running.kernels.WarmKernel` to run in (batches); default: a
-        new one.
+        new one, forked by this process's fork server where there is one.
     fingerprint
         The data fingerprint, if already computed.
     extra_record
@@ -100,7 +100,7 @@ def execute(
         When not even the run record can be written (a read-only or full folder): one line
         naming where; nothing was changed.
     """
-    from cxresearch.running.kernels import ENGINE, WarmKernel, kernel_env
+    from cxresearch.running.kernels import ENGINE, kernel_env, new_kernel
 
     run = run_spec
     path, name, values, timeout = run.notebook, run.name, run.parameters, run.timeout
@@ -131,7 +131,8 @@ def execute(
         if kernel is not None:  # lent by a batch: not used, but ours to stop
             kernel.shutdown()
         raise
-    kernel = kernel or WarmKernel(path.parent, kernel_env(url))
+    kernel = kernel or new_kernel(path.parent, kernel_env(url))
+    publish.prepare_in_background()  # the HTML templates load while the cells run
     timed_out = threading.Event()
 
     def stop() -> None:

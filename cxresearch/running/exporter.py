@@ -1,0 +1,154 @@
+"""The report page's HTML exporter: nbconvert, our template and the steps before it.
+
+Building an exporter loads its Jinja templates and nbconvert's filters (the better part of
+a second); one exporter, built once, serves every report a process renders, so each later
+export costs only its own work. ``publish.prepare`` builds it ahead of time: the runner
+does so in a thread while the notebook's cells run in their kernel.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets.config import Config
+
+from cxresearch.config import CONTEXT_MIME
+from cxresearch.reporting import i18n
+
+TEMPLATES_DIR = Path(i18n.__file__).parent / "templates"
+#: Cell tags whose cells never reach the HTML.
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove"}
+_REPR = re.compile(r"^<[^<>]*>$|^<.* at 0x[0-9a-f]+>$", re.DOTALL)
+
+
+class _CleanOutputs(Preprocessor):
+    """Drop stderr streams and bare object reprs such as ``<Axes: ...>``."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                data = out.get("data", {})
+                if out.get("output_type") == "execute_result" and set(data) == {"text/plain"}:
+                    if _REPR.match(str(data["text/plain"]).strip()):
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+        return cell, resources
+
+
+class _Structure(Preprocessor):
+    """Translate markdown, lift out the title, number the sections, gather the findings.
+
+    Fills ``resources["cx"]`` with ``title``, ``toc`` (section id and heading),
+    ``findings`` (the texts of :func:`show_headline`) and ``context`` (from :func:`setup`).
+    """
+
+    def __init__(self, language: i18n.Language, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.language = language
+
+    def preprocess(self, nb, resources):
+        cx = resources.setdefault("cx", {})
+        cx.setdefault("title", "")
+        cx["toc"], cx["findings"], cx["context"] = [], [], {}
+        nb.cells = _until_stop(nb.cells)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = self._markdown(cell.source, cx)
+            elif cell.cell_type == "code":
+                kept = []
+                for out in cell.get("outputs", []):
+                    data = out.get("data", {})
+                    if CONTEXT_MIME in data:
+                        cx["context"] = dict(data[CONTEXT_MIME])
+                        continue
+                    found = out.get("metadata", {}).get("cx", {}).get("finding")
+                    if found:  # shown once, in the executive summary at the top
+                        cx["findings"].append(str(found))
+                        continue
+                    kept.append(out)
+                cell.outputs = kept
+        if cx["title"]:
+            resources.setdefault("metadata", {})["name"] = cx["title"]
+        return nb, resources
+
+    def _markdown(self, source: str, cx: dict) -> str:
+        out: list[str] = []
+        for line in i18n.translate_markdown(source, self.language).split("\n"):
+            if line.startswith("# ") and not cx["title"]:
+                cx["title"] = line[2:].strip()
+                continue
+            if line.startswith("## "):
+                text = line[3:].strip()
+                anchor = f"section-{len(cx['toc']) + 1}"
+                cx["toc"].append({"id": anchor, "text": text})
+                line = f'<h2 id="{anchor}">{html.escape(text)}</h2>'
+            out.append(line)
+        return "\n".join(out).strip()
+
+
+def _until_stop(cells: list) -> list:
+    """The cells up to the one that stopped the report (``report.stop``), if any."""
+    for index, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("cx", {}).get("stop"):
+                return cells[: index + 1]
+    return cells
+
+
+_LOCK = threading.Lock()
+_CACHED: tuple[HTMLExporter, _Structure] | None = None
+
+
+def _exporter() -> tuple[HTMLExporter, _Structure]:
+    """The process's exporter and its structure step, built on first use (hold ``_LOCK``)."""
+    global _CACHED
+    if _CACHED is None:
+        html_exporter = HTMLExporter(
+            template_name="cxreport",
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
+            config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
+        )
+        html_exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+        )
+        html_exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+        structure = _Structure(i18n.Language("en"), enabled=True)
+        html_exporter.register_preprocessor(structure, enabled=True)
+        _CACHED = (html_exporter, structure)
+    return _CACHED
+
+
+def export(
+    nb: nbformat.NotebookNode, resources: dict[str, Any], language: i18n.Language
+) -> tuple[str, dict[str, Any]]:
+    """Export ``nb`` as the report page in ``language``; return the HTML and resources.
+
+    ``resources["cx"]`` carries the frame (provenance, texts, filters) to the template and
+    comes back with what :class:`_Structure` found. One exporter serves every report of
+    the process, one report at a time.
+    """
+    with _LOCK:
+        html_exporter, structure = _exporter()
+        html_exporter.language_code = language.code
+        structure.language = language
+        return html_exporter.from_notebook_node(nb, resources=resources)
+
+
+def is_built() -> bool:
+    """Whether this process's exporter has been built (or is being built now)."""
+    return _CACHED is not None or _LOCK.locked()
