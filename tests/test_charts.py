@@ -254,3 +254,18 @@ def test_retention_points_at_whole_months_carry_the_step_value():
         "promoters, month 2: 90% (95% CI 85% to 95%; n = 100)",
         "promoters, month 3: 90% (95% CI 85% to 95%; n = 100)",
     ]
+
+
+def test_a_last_bit_difference_in_the_data_gives_the_same_svg():
+    # The same chart from two engines whose sums differ in the last bit (PostgreSQL and
+    # DuckDB add in different orders) must render identically: matplotlib's clip-path ids
+    # hash the exact float geometry, so the sanitized SVG renames them by order of use.
+    def chart(width: float) -> str:
+        fig = plt.figure(figsize=(4, 3), layout="none")
+        ax = fig.add_axes((0.15, 0.15, width, 0.7))  # the layout, off in the last bit
+        ax.bar(["1", "2"], [1.0, 2.43])
+        return svg.figure_html(fig, "Spend by level", prefix="c-")
+
+    first, second = chart(0.8), chart(0.8 + 2e-16)
+    assert 'clip-path="url(#c-h1)"' in first
+    assert first == second

@@ -125,3 +125,28 @@ def test_service_report_without_relational_answers_says_so(tmp_path, sparse):
     result = _run("service_agents", sparse, tmp_path, "sv")
     found = _notes(result.html)
     assert found.get("relational") == _expected("relational", "sv")
+
+
+@pytest.mark.parametrize(
+    ("values", "filtered", "noted"),
+    [
+        (["B2B", "B2B"], True, False),  # -P segment=B2B: one group is the reader's choice
+        (["B2B", "B2B"], False, True),  # one segment in the whole database: say so
+        ([None, None], True, True),  # no segments at all: say so whatever the filter
+        (["B2B", "B2C"], False, False),  # two segments: the section is shown
+    ],
+)
+def test_a_report_filtered_to_one_group_leaves_the_section_out_without_a_note(
+    values, filtered, noted
+):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()  # a real IPython shell receives what display() shows
+    i18n.use("en")
+    data = pd.DataFrame({"segment": values})
+    with capture_output() as shown_output:
+        left_out = notes.lacks(data, "segment", filtered=filtered)
+    shown = " ".join(o.data.get("text/html", "") for o in shown_output.outputs)
+    assert left_out == (len(set(v for v in values if v)) < 2)
+    assert ("Fewer than two segments" in shown) == noted

@@ -91,6 +91,7 @@ def lacks(
     kind: str | None = None,
     at_least: int | None = None,
     stop: bool = False,
+    filtered: bool = False,
 ) -> bool:
     """Whether a section lacks its data in ``column``; if so, show the note saying so.
 
@@ -108,6 +109,9 @@ def lacks(
         Overrides the least number of groups or answers.
     stop
         End the report with the note (:func:`stop_missing`): for data a report is about.
+    filtered
+        The report is filtered on ``column`` (``-P segment=B2B``): fewer than two groups is
+        the reader's choice, not missing data, so the section is left out without a note.
 
     Returns
     -------
@@ -120,7 +124,8 @@ def lacks(
     if at_least is None:
         at_least = MIN_COMMENTS if kind == "comments" else 1 if counted else 2
     if found < at_least:
-        (stop_missing if stop else show_missing)(kind)
+        if not (filtered and not counted and found):
+            (stop_missing if stop else show_missing)(kind)
         return True
     return False
 

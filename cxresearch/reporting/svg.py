@@ -16,6 +16,7 @@ import io
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -88,7 +89,24 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _clean_attributes(el: ET.Element, prefix: str) -> None:
+#: matplotlib's hashed ids (``p03726ec2e8`` for a clip path): a hash of the exact float
+#: geometry, so that a last-bit difference in the data changes them without changing a pixel.
+_HASHED = re.compile(r"[a-z]{1,2}[0-9a-f]{10}")
+
+
+def _stable_ids(prefix: str) -> Callable[[str], str]:
+    """``prefix`` + each hashed id renamed by order of first use (same chart, same ids)."""
+    names: dict[str, str] = {}
+
+    def rename(value: str) -> str:
+        if _HASHED.fullmatch(value):
+            value = names.setdefault(value, f"h{len(names) + 1}")
+        return prefix + value
+
+    return rename
+
+
+def _clean_attributes(el: ET.Element, rename: Callable[[str], str]) -> None:
     for key in list(el.attrib):
         name, value = _local(key), el.attrib[key]
         low = value.lower()
@@ -106,11 +124,11 @@ def _clean_attributes(el: ET.Element, prefix: str) -> None:
             if not value.startswith("#"):
                 del el.attrib[key]
                 continue
-            el.attrib[key] = "#" + prefix + value[1:]
+            el.attrib[key] = "#" + rename(value[1:])
         elif name == "id":
-            el.attrib[key] = prefix + value
+            el.attrib[key] = rename(value)
         elif "url(" in value:
-            el.attrib[key] = _URL.sub(lambda m: f"url(#{prefix}{m.group(1)})", value)
+            el.attrib[key] = _URL.sub(lambda m: f"url(#{rename(m.group(1))})", value)
         if name == "style" and "font-family" in value:
             el.attrib[key] = _FONT.sub(lambda _m: "font-family: " + FONT_FAMILY, el.attrib[key])
 
@@ -127,6 +145,7 @@ def sanitize(svg: str, prefix: str) -> ET.Element:
     if _local(root.tag) != "svg":
         raise ValueError(f"not an SVG document: root element {_local(root.tag)!r}")
     marks = itertools.count(1)
+    rename = _stable_ids(prefix)
 
     def walk(el: ET.Element) -> None:
         for child in list(el):
@@ -141,7 +160,7 @@ def sanitize(svg: str, prefix: str) -> ET.Element:
             node = ET.Element(f"{{{SVG_NS}}}title")
             node.text = title  # serialized escaped
             el.insert(0, node)
-        _clean_attributes(el, prefix)
+        _clean_attributes(el, rename)
         if _local(el.tag) == "text":  # labels on a mark (a heatmap cell) let its title show
             el.attrib["pointer-events"] = "none"
 
