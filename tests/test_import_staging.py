@@ -17,14 +17,7 @@ import pytest
 from cxresearch.data import db, demo, imports
 from cxresearch.data.imports import convert, mapping, readers, staging
 from cxresearch.errors import ImportValidationError
-
-HEADER = ("response_id,customer_id,responded_at,nps,csat,recommended_last_12m,segment,country,"
-          "industry,touchpoint,language,comment,weight")  # fmt: skip
-GOOD = [
-    "r1,c1,2026-03-02,10,5,yes,B2C,SE,consumer,after_purchase,sv,Snabb leverans,1",
-    "r2,c2,2026-03-03,3,2,no,B2B,DK,retail,service_call,da,For dyrt,1",
-    "r3,c1,2026-03-04,8,4,unknown,B2C,SE,consumer,website_visit,sv,,1",
-]
+from tests.test_import_faults import GOOD, HEADER, content  # the same rows, every table
 
 #: Semicolons and decimal commas, attribute ratings, an unused column, synonyms in five
 #: languages, missing markers, padding, times with offsets, a quoted line break, repeated
@@ -230,16 +223,6 @@ def test_other_forms_still_import_through_the_per_column_path(tmp_path, url, cas
     finally:
         con.close()
     assert value == stored
-
-
-def content(url: str) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db.duckdb_path(url)), read_only=True)
-    try:
-        sql = "SELECT table_name FROM information_schema.tables"
-        names = [r[0] for r in con.execute(sql).fetchall()]
-        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
-    finally:
-        con.close()
 
 
 def test_an_error_in_the_second_file_leaves_the_database_unchanged(tmp_path, url):
