@@ -1,12 +1,12 @@
 """Every notebook renders on any valid database: empty, responses only, or the demo data.
 
 A report that lacks the data it needs says what is missing and what to import, in the
-report's language, instead of failing (issue 13).
+report's language, instead of failing (issue 13). The real exports have their own file
+(``test_real_exports_render.py``), so that pytest-xdist runs the two on different workers.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +50,8 @@ def databases(tmp_path_factory) -> dict[str, str]:
     }
 
 
-def _text(path: Path) -> str:
+def page_text(path: Path) -> str:
+    """The visible text of a rendered report, whitespace collapsed."""
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     return " ".join(soup.get_text(" ").split())
 
@@ -60,7 +61,7 @@ def test_empty_database_gives_a_report_that_says_what_to_import(tmp_path, databa
     result = runner.run(
         notebook, overrides={"language": "sv"}, database=databases["empty"], out_dir=tmp_path
     )
-    text = _text(result.html)
+    text = page_text(result.html)
     sv = i18n.Language("sv")
     assert "cxresearch import" in text
     needed = ("survey responses", "customer records", "service interactions",
@@ -72,7 +73,7 @@ def test_empty_database_gives_a_report_that_says_what_to_import(tmp_path, databa
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_responses_only(tmp_path, databases, notebook):
     result = runner.run(notebook, database=databases["responses"], out_dir=tmp_path)
-    text = _text(result.html)
+    text = page_text(result.html)
     if notebook in NEEDS_MORE:
         assert "This report needs" in text and "cxresearch import" in text
     else:
@@ -80,37 +81,3 @@ def test_responses_only(tmp_path, databases, notebook):
         assert "n = " in text  # real numbers with their n
     for kind in SECTION_NOTES.get(notebook, ()):
         assert notes.missing_text(kind) in text, (notebook, kind)
-
-
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-REAL_EXPORTS = {
-    "carpentries": FIXTURES / "carpentries_nps" / "2020-12-long-term-other_questions-no-open.csv",
-    "qualtrics": FIXTURES / "qualtrics" / "sample.csv",
-    "surveymonkey": FIXTURES / "surveymonkey" / "steak-risk-survey.csv",
-}
-
-
-@pytest.fixture(scope="module", params=sorted(REAL_EXPORTS))
-def real_export(request, tmp_path_factory) -> tuple[str, str]:
-    """A database holding one real export, imported with its committed mapping."""
-    from cxresearch.data import imports
-
-    url = f"duckdb:///{tmp_path_factory.mktemp(request.param)}/cx.duckdb"
-    mapping = ROOT / "tests" / "mappings" / f"{request.param}.yaml"
-    (done,) = imports.import_files([REAL_EXPORTS[request.param]], mapping_file=mapping,
-                                   database=url)  # fmt: skip
-    assert done.status == "imported" and done.rows > 0
-    return request.param, url
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_every_notebook_renders_on_each_real_export(tmp_path, real_export, notebook):
-    name, url = real_export
-    result = runner.run(notebook, overrides={"language": "fi"}, database=url, out_dir=tmp_path)
-    text = _text(result.html)
-    assert "Traceback" not in text and not re.search(r"\b\w+Error\b", text)
-    fi = i18n.Language("fi")
-    # what a real export lacks, the report names, in the report's language
-    if notebook in NEEDS_MORE or notebook == "service_agents":
-        assert "cxresearch import" in text, (name, notebook)
-    assert fi.tr("Executive summary") in text
