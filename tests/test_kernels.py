@@ -85,6 +85,9 @@ SECRETS = {
     "CX_DATABASE_PASSWORD": "hunter2-password",
     "CX_PROBE_API_TOKEN": "hunter2-token",
 }
+#: A large environment (CI, Spark and Java set many variables): the server's greeting, which
+#: lists the names it kept, is longer than one small read.
+PADDING = {f"CX_PROBE_PADDING_VARIABLE_{i:03d}": "x" for i in range(200)}
 
 needs_fork = pytest.mark.skipif(not forkserver.available(), reason="no fork server here")
 
@@ -93,7 +96,7 @@ needs_fork = pytest.mark.skipif(not forkserver.available(), reason="no fork serv
 def forked(tmp_path_factory, small_url) -> dict:
     out = tmp_path_factory.mktemp("forked")
     modes = ("leak", "check", "fail", "die", "check", "quit", "hang", "check")
-    return _run(small_url, out, *modes, **SECRETS)
+    return _run(small_url, out, *modes, **SECRETS, **PADDING)
 
 
 @needs_fork
@@ -142,6 +145,7 @@ def test_no_secret_reaches_the_fork_server_or_the_logs(forked):
         forked["variables"]
     )
     assert "PATH" in forked["variables"]
+    assert set(PADDING) <= set(forked["variables"])  # the whole greeting was read
     # nothing the server, the kernels or the client wrote on stderr names them
     assert "hunter2" not in forked["stderr"]
 

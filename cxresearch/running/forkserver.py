@@ -189,7 +189,7 @@ class ForkServer:
             if self.threads is None:
                 self._sock.settimeout(timeout)
                 try:
-                    data = self._sock.recv(1024)
+                    data = self._sock.recv(1 << 20)  # one message; its size grows with the env
                 except (OSError, TimeoutError):
                     data = b""
                 hello = pickle.loads(data) if data else {}  # noqa: S301 - our own server
