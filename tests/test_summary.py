@@ -178,6 +178,35 @@ def test_stale_or_missing_summary_is_not_used(tmp_path, tables):
         con.disconnect()
 
 
+def test_older_database_without_scales_or_summary(tmp_path, tables):
+    """A file written before ratings declared their scale (no ``csat_min``/``csat_max``, no
+    summary): metrics answer from the rows, every rating on the default 1-5 scale.
+
+    Oracle: the row path, and a hand count of 4s and 5s over 1-5 ratings."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    url = db.write_tables(f"duckdb:///{path}", tables)
+    raw = duckdb.connect(str(path))
+    for statement in (f"DROP TABLE {summary.SUMMARY}", f"DROP TABLE {summary.ROWS}",
+                      "ALTER TABLE responses DROP COLUMN csat_min",
+                      "ALTER TABLE responses DROP COLUMN csat_max",
+                      "DELETE FROM responses WHERE csat > 5"):  # fmt: skip
+        raw.execute(statement)
+    hand = raw.execute("SELECT count(*) FILTER (WHERE csat >= 4), count(csat) FROM responses"
+                       ).fetchone()  # fmt: skip
+    raw.close()
+    con = db.connect(url)
+    try:
+        r = db.read_responses(con)
+        got = metrics.csat(r, by="segment")
+        _same(got, _rows(metrics.csat, r, by="segment"), "an older file")
+        assert (int(got["satisfied"].sum()), int(got["n"].sum())) == hand
+        _same(metrics.nps(r, by="month"), _rows(metrics.nps, r, by="month"), "an older file")
+    finally:
+        con.disconnect()
+
+
 def _rows(fn, data, **options):
     with summary.rows_only():
         return fn(data, **options)

@@ -59,9 +59,17 @@ _DIMS = (
 )
 
 
-def _per_measure(measure: str) -> str:
-    """The summary rows of one measure, computed from the responses (SQL)."""
-    if measure == "nps":
+def _per_measure(measure: str, *, scales: bool = True) -> tuple[str, str]:
+    """The summary rows of one measure, computed from the responses (SQL).
+
+    ``scales=False`` reads a ``responses`` table without ``csat_min``/``csat_max`` (written
+    by an older version, or by a team's own loader): every rating on the default scale.
+    """
+    if measure == "csat" and not scales:
+        cols = ["r.csat", "CAST(NULL AS INTEGER)", "CAST(NULL AS INTEGER)",
+                "CAST(NULL AS VARCHAR)"]  # fmt: skip
+        keys = ["r.csat"]
+    elif measure == "nps":
         cols = ["r.nps", "CAST(NULL AS INTEGER)", "CAST(NULL AS INTEGER)",
                 "r.recommended_last_12m"]  # fmt: skip
         keys = ["r.nps", "r.recommended_last_12m"]
@@ -156,6 +164,15 @@ def usable(con: ibis.BaseBackend) -> bool:
     return ok
 
 
+def _has_scales(con: ibis.BaseBackend) -> bool:
+    """Whether ``responses`` declares each rating's scale (``csat_min`` and ``csat_max``)."""
+    try:
+        _fetch(con, "SELECT csat_min, csat_max FROM responses WHERE FALSE")
+    except Exception:  # noqa: BLE001 - an older table: ratings on the default scale
+        return False
+    return True
+
+
 def _fetch(con: ibis.BaseBackend, sql: str) -> list[tuple]:
     """Run ``sql`` on the backend's own connection; rows as tuples."""
     if con.name == "duckdb":
@@ -233,7 +250,7 @@ def _query(
     if usable(con):
         source = SUMMARY
     else:
-        select, names = _per_measure(measure)
+        select, names = _per_measure(measure, scales=_has_scales(con))
         cols = f"{names}, n, sum_w, sum_w2"
         source = f"(SELECT * FROM ({select}) AS s0 ({cols})) AS s"
     keys = [_group_sql(c, found) for c in by]
