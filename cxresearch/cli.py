@@ -13,12 +13,9 @@ from rich.console import Console
 from cxresearch import config
 from cxresearch.errors import CXResearchError, ParameterError, ReportError
 
-app = typer.Typer(
-    help="Customer-experience research: survey database, metrics and HTML reports.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+HELP = "Customer-experience research: survey database, metrics and HTML reports."
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)  # fmt: skip
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -135,6 +132,9 @@ def demo(
     responses: Annotated[int, typer.Option(help="Responses, if demo data is created.")] = 30_000,
 ) -> None:
     """Create demo data if missing, render every params set of every notebook, write the index."""
+    from cxresearch.running import forkserver
+
+    forkserver.shared(wait=False, code=forkserver.PRELOAD_BATCH)  # for every notebook's kernel
     from cxresearch.data import db as dbmod
     from cxresearch.data import demo as demomod
     from cxresearch.data import secrets, urls

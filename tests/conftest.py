@@ -103,7 +103,7 @@ def kernel_fork_server(request) -> forkserver.ForkServer | None:
     tests that render notebooks (marked ``slow``) were collected.
     """
     if any(item.get_closest_marker("slow") for item in request.session.items):
-        return forkserver.shared(wait=False)
+        return forkserver.shared(wait=False, code=forkserver.PRELOAD_BATCH)
     return None
 
 

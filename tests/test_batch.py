@@ -164,3 +164,63 @@ def test_batch_prints_pdfs_and_reruns_only_when_one_is_missing(tmp_path, small_u
     third = cli(str(path), "--workers", "1", "--db", small_url)
     assert "1 done, 1 skipped, 0 failed" in third.stdout
     assert (out / "DK.pdf").exists()
+
+
+def _below(root: int) -> list[str]:
+    """Command lines of the processes below ``root``."""
+    parents, found, frontier = {}, [], [root]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            parents[int(entry.name)] = (int(stat[stat.rindex(")") + 2 :].split()[1]), cmd)
+    while frontier:
+        pid = frontier.pop()
+        for child, (parent, cmd) in parents.items():
+            if parent == pid:
+                found.append(cmd)
+                frontier.append(child)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_workers_share_one_import_and_nothing_outlives_the_batch(tmp_path, small_url, monkeypatch):
+    """Workers are forked by one starter that preloaded what they need (a kernel's worker
+    is a fork of it, and the kernel starts with statsmodels imported), a kernel sees the
+    batch's own environment, and the starter is gone when the batch returns."""
+    import os
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_code_cell('country: str = "SE"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import os, sys\n"
+            "def up(pid):\n"
+            "    stat = open(f'/proc/{pid}/stat').read()\n"
+            "    return int(stat[stat.rindex(')') + 2:].split()[1])\n"
+            "worker = up(up(os.getpid()))  # kernel -> its fork server -> the worker\n"
+            "started_by = open(f'/proc/{worker}/cmdline', 'rb').read().decode()\n"
+            "print('mark', os.environ.get('CX_TEST_BATCH_MARK'), 'statsmodels' in sys.modules,"
+            " 'cxresearch.running.preload' in started_by)"
+        ),
+    ]
+    notebook = tmp_path / "probe.ipynb"
+    nbformat.write(nb, notebook)
+    monkeypatch.setenv("CX_TEST_BATCH_MARK", "from-the-batch")
+    plan = batch.plan({"name": "probe", "reports": [{
+        "notebook": str(notebook), "output": str(tmp_path / "out" / "{country}.html"),
+        "matrix": {"country": ["SE", "DK", "FI"]},
+    }]}, database=small_url)  # fmt: skip
+    batch.run(plan, workers=2, force=True)
+    assert [j.status for j in plan.jobs] == ["done"] * 3, [j.error for j in plan.jobs]
+    for job in plan.jobs:
+        executed = nbformat.read(Path(job.out_dir) / f"{job.name}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+        assert "mark from-the-batch True True" in printed, printed
+    assert not [c for c in _below(os.getpid()) if "multiprocessing.forkserver" in c]

@@ -13,8 +13,6 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import multiprocessing
-import multiprocessing.util
 import os
 import pickle
 import re
@@ -34,41 +32,9 @@ from cxresearch.running import lifecycle, publish, runner, spec
 from cxresearch.running.schedule import RELATIVE_PERIODS as RELATIVE_PERIODS
 from cxresearch.running.schedule import load_schedule as load_schedule
 from cxresearch.running.schedule import resolve_period
-from cxresearch.running.spec import RunSpec
-
-
-@dataclass
-class Job:
-    """One report of a batch: its validated run specification and what became of it."""
-
-    spec: RunSpec
-    cache_key: str = ""
-    retries: int = 1
-    status: str = "pending"  # pending | done | skipped | failed
-    seconds: float = 0.0
-    attempts: int = 0
-    error: str | None = None
-    html: str | None = None
-
-    @property
-    def label(self) -> str:
-        """``notebook/name``, as ``--only`` patterns match it."""
-        return self.spec.label
-
-    @property
-    def name(self) -> str:
-        """The report's name."""
-        return self.spec.name
-
-    @property
-    def out_dir(self) -> str:
-        """The report's folder."""
-        return str(self.spec.out_dir)
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        """The report's validated parameters."""
-        return self.spec.parameters
+from cxresearch.running.workers import Job as Job
+from cxresearch.running.workers import context as worker_context
+from cxresearch.running.workers import init_worker, run_job, stop_starter
 
 
 @dataclass
@@ -184,59 +150,6 @@ def is_current(job: Job) -> bool:
     )
 
 
-# -- workers ---------------------------------------------------------------------------------
-
-_POOL = None
-
-
-def _pool(database: str):
-    global _POOL
-    if _POOL is None:
-        from cxresearch.running.kernels import KernelPool, kernel_env
-
-        _POOL = KernelPool(config.NOTEBOOKS_DIR, kernel_env(database))
-        # worker processes end with os._exit: atexit would not run, Finalize does
-        multiprocessing.util.Finalize(_POOL, _POOL.close, exitpriority=10)
-    return _POOL
-
-
-def _init_worker(database: str, parent_pid: int | None = None) -> None:
-    """Die with the batch; start this worker's first warm kernel before any report arrives."""
-    lifecycle.die_with_parent(parent_pid)
-    _pool(database).warm()
-
-
-def run_job(payload: bytes, database: str, fingerprint: str) -> Job:
-    """Render one report in this process on a warm kernel; retry if the kernel dies.
-
-    The job travels pickled: Dask would otherwise take a dataclass argument apart into
-    tasks of its own.
-    """
-    job: Job = pickle.loads(payload)  # noqa: S301 - our own job, from our own process
-    pool = _pool(database)
-    t0 = time.perf_counter()
-    attempts = 0
-    while True:
-        attempts += 1
-        kernel = pool.take()
-        try:
-            result = runner.execute(
-                job.spec, update_index=False, kernel=kernel, fingerprint=fingerprint,
-                extra_record={"cache_key": job.cache_key},
-            )  # fmt: skip
-            job.status, job.html, job.error = "done", str(result.html), None
-            break
-        except ReportError as exc:
-            job.status, job.error = "failed", str(exc)
-            if exc.kind != "kernel" or attempts > job.retries:
-                break
-        except Exception as exc:  # noqa: BLE001 - a worker must report, not die
-            job.status, job.error = "failed", secrets.scrub(f"{type(exc).__name__}: {exc}")
-            break
-    job.seconds, job.attempts = round(time.perf_counter() - t0, 2), attempts
-    return job
-
-
 # -- the batch ------------------------------------------------------------------------------
 
 
@@ -345,12 +258,12 @@ def _execute(
         results.append(res)
 
     if executor == "local":
-        context = multiprocessing.get_context("spawn")
+        context, forked = worker_context()
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=_init_worker,
-            initargs=(batch.database, os.getpid()),
+            initializer=init_worker,
+            initargs=(batch.database, os.getpid(), forked, dict(os.environ), os.getcwd()),
         )
         try:
             pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
@@ -369,7 +282,11 @@ def _execute(
             pool.shutdown(wait=False, cancel_futures=True)
             lifecycle.stop_processes(processes)
             raise
-        pool.shutdown()
+        else:
+            pool.shutdown()
+        finally:
+            if forked:
+                stop_starter()  # its CPU time is then ours, as the workers' was
     elif executor == "dask":
         try:
             from dask.distributed import Client, LocalCluster

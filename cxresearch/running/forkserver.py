@@ -42,17 +42,40 @@ from collections.abc import Iterator, Mapping, MutableMapping
 ENV = "CX_FORK_KERNELS"
 
 #: Imported by the server before it forks any kernel: what every report pays for.
+#: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_BATCH`).
 PRELOAD = """
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, statsmodels.api, ibis
-import cxresearch.data.db, cxresearch.stats.metrics, cxresearch.stats.models
+import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, ibis
+import cxresearch.data.db, cxresearch.stats.metrics
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
 import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.debugger
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
 """
+
+#: What a batch imports once for all its workers and kernels: the kernels' modules, the
+#: models' statsmodels, and what a worker runs (Papermill, nbclient, the HTML exporter).
+PRELOAD_BATCH = (
+    PRELOAD
+    + """
+import statsmodels.api, statsmodels.formula.api, statsmodels.duration.survfunc
+import cxresearch.stats.models, cxresearch.stats.retention, cxresearch.stats.drivers
+import papermill, papermill.engines, nbclient, nbconvert, jupyter_client
+import cxresearch.running.runner, cxresearch.running.kernels, cxresearch.running.publish
+"""
+)
+
+
+def preload(code: str = PRELOAD) -> None:
+    """Import ``code``'s modules here, quietly; a module that fails fails where it is used.
+
+    What the imports print (config-folder and debugger warnings) goes to ``/dev/null``.
+    """
+    with _quiet(), contextlib.suppress(Exception):
+        exec(compile(code, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
+
 
 #: Loaded by the client before it forks the server: libraries that start native threads
 #: when loaded (OpenBLAS pools, pyarrow's jemalloc, DuckDB). The threads stay in the
@@ -145,8 +168,8 @@ class ForkServer:
         self.variables: list[str] = []  # the names in the server's environment
 
     @classmethod
-    def start(cls) -> ForkServer:
-        """Fork the server now; it imports :data:`PRELOAD` while we carry on.
+    def start(cls, code: str = PRELOAD) -> ForkServer:
+        """Fork the server now; it imports ``code`` (:data:`PRELOAD`) while we carry on.
 
         Raises
         ------
@@ -165,7 +188,7 @@ class ForkServer:
             code = 0
             try:
                 ours.close()
-                _serve(theirs)
+                _serve(theirs, code)
             except BaseException:  # noqa: BLE001 - the server must never return into our code
                 code = 1
             finally:
@@ -236,8 +259,11 @@ _SHARED: ForkServer | None = None
 _SHARED_LOCK = threading.Lock()
 
 
-def shared(*, wait: bool = True) -> ForkServer | None:
+def shared(*, wait: bool = True, code: str = PRELOAD) -> ForkServer | None:
     """Return this process's fork server, started on first use; None without one.
+
+    ``code`` is what a server started now imports (:data:`PRELOAD_BATCH` for a process
+    that renders many reports of several notebooks).
 
     None on platforms without fork or pidfd, with ``CX_FORK_KERNELS=0``, when the server
     has died, when it was not started while this process still had one thread, or when
@@ -252,7 +278,7 @@ def shared(*, wait: bool = True) -> ForkServer | None:
             import atexit
             import multiprocessing.util
 
-            _SHARED = ForkServer.start()
+            _SHARED = ForkServer.start(code)
             atexit.register(_SHARED.close)
             # batch workers end with os._exit: atexit would not run, Finalize does
             multiprocessing.util.Finalize(_SHARED, _SHARED.close, exitpriority=20)
@@ -271,14 +297,13 @@ def shared(*, wait: bool = True) -> ForkServer | None:
 # -- the server process ----------------------------------------------------------------------
 
 
-def _serve(sock: socket.socket) -> None:
+def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     """Import the heavy modules, then fork one kernel per request until the client leaves."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the client to handle
     _set_parent_death_signal(SERVER_NAME)
     _close_inherited(keep=sock.fileno())
     _drop_secrets(os.environ)  # each kernel gets the environment its request carries
-    with _quiet(), contextlib.suppress(Exception):  # a failing import fails in the kernel
-        exec(compile(PRELOAD, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
+    preload(code)  # a failing import fails in the kernel
     # what was imported is shared with every kernel: keep it out of their garbage
     # collections, which would otherwise walk (and so copy) every inherited object
     gc.collect()
