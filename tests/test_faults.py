@@ -178,22 +178,26 @@ def test_batch_timeout_stops_everything_and_records_why(tmp_path, small_url):
     t0 = time.monotonic()
     result = subprocess.Popen(
         [sys.executable, "-m", "cxresearch.cli", "batch", str(schedule), "--workers", "2",
-         "--db", small_url, "--only", "batch_fixture/HANG-*", "--timeout", "90"],
+         "--db", small_url, "--only", "batch_fixture/HANG-*", "--timeout", "45"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    time.sleep(20)
+    folder = reports / "fixture"  # both workers inside a report: its notebook exists
+    while len(list(folder.glob(".*.running.ipynb"))) < 2 and result.poll() is None:
+        time.sleep(1)
+    time.sleep(1)
     family = descendants(result.pid)
+    assert len(kernels_of(family)) >= 2, "no kernels were running"  # the test can fail
     stdout, stderr = result.communicate(timeout=300)
     assert result.returncode == 1, stdout + stderr
     assert time.monotonic() - t0 < 200  # not the 600 s of a report's own time-out
-    assert "timed out after 90 s" in stderr
+    assert "timed out after 45 s" in stderr
     time.sleep(5)
     alive = [pid for pid, start in family.items() if lifecycle.is_alive(pid, start)]
     assert alive == [], f"still alive after the batch timed out: {alive}"
     manifest = json.loads(next((reports / "_batches").glob("*.json")).read_text())
     assert {r["status"] for r in manifest["reports"]} == {"failed"}
-    assert all("timed out after 90 s" in r["error"] for r in manifest["reports"])
+    assert all("timed out after 45 s" in r["error"] for r in manifest["reports"])
     assert_index_agrees(reports)
 
 
