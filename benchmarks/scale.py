@@ -12,8 +12,8 @@ aggregates the rows inside DuckDB (``summary.rows_only()``: the join of response
 customers, then the grouping); the naive way loads the rows it needs (four response
 columns and the customers' segment) into pandas, joins and groups there. Each way runs in
 its own fresh process, so its peak resident memory is its own; all give the same numbers
-(checked: summary against rows to 1e-12, against pandas to 1e-9). Printed: seconds, peak
-RSS and the ratios to the summary way, per size, in one run.
+(checked: summary against rows to 1e-12, against pandas to 1e-9). Printed: seconds (and the
+summary way's CPU seconds), peak RSS (``VmHWM``) and the ratios to the summary way, per size.
 
     python benchmarks/scale.py [--sizes 1000000 10000000 50000000] [--ways summary rows]
                                [--keep]
@@ -147,9 +147,23 @@ def _summary(nps, calibration) -> dict:
     }
 
 
-def child(way: str, path: str, warm: str) -> None:
+def _peak_mb() -> float:
+    """This process's own peak resident memory (MB).
+
+    ``VmHWM`` of ``/proc/self/status``, not ``ru_maxrss``: on Linux a child started by
+    ``subprocess`` inherits in ``ru_maxrss`` the peak of the parent it was forked from (here
+    the parent that built the summary, over 1 GB at 50M), which made every way look as
+    large as the parent.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(way: str, path: str, warm: str) -> None:
     # imports are not part of the measurement: both ways get theirs loaded first
     import duckdb  # noqa: F401
     import ibis.backends.duckdb  # noqa: F401
@@ -163,12 +177,11 @@ def child(way: str, path: str, warm: str) -> None:
     # first-use costs (Ibis builds its compilers on the first expression) are paid on a
     # 1,000-response database before the clock starts, as a report's earlier cells would
     ways[way](warm)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    base = _peak_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = ways[way](path)
-    seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "base_mb": base / 1024,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "base_mb": base,
                       "result": result}))  # fmt: skip
 
 
@@ -198,11 +211,11 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    print(f"{os.cpu_count()} cores; each figure from a fresh process; peak = resident memory")
+    print(f"{os.cpu_count()} cores; each figure from a fresh process; peak = its resident memory")
     print(
-        f"{'responses':>11} {'build s':>7} | {'summary s':>9} {'rows s':>7} {'pandas s':>8} "
-        f"{'rows':>7} {'pandas':>7} | {'summary MB':>10} {'rows MB':>7} {'pandas MB':>9} "
-        f"{'rows':>5} {'pandas':>6}"
+        f"{'responses':>11} {'build s':>7} | {'summary s':>9} {'cpu s':>6} {'rows s':>7} "
+        f"{'pandas s':>8} {'rows':>7} {'pandas':>7} | {'summary MB':>10} {'rows MB':>7} "
+        f"{'pandas MB':>9} {'rows':>5} {'pandas':>6}"
     )
     scratch = HERE.parent / ".data"  # git-ignored
     scratch.mkdir(exist_ok=True)
@@ -226,6 +239,8 @@ def main() -> None:
                 if way in got:
                     _agree(a["result"], got[way]["result"], tolerance)
             print(_line(n, built, got), flush=True)
+            seconds = ", ".join(format(r["seconds"], ".3f") for r in runs)
+            print(f"{'':>11} summary runs (s): {seconds}", flush=True)
             if not args.keep:
                 path.unlink()
 
@@ -243,8 +258,8 @@ def _line(n: int, built: float, got: dict) -> str:
     (rs, rr), (bs, br) = way("rows", ".2f", "seconds", s), way("pandas", ".2f", "seconds", s)
     (rm, rmr), (bm, bmr) = way("rows", ",.0f", "peak_mb", mb), way("pandas", ",.0f", "peak_mb", mb)
     return (
-        f"{n:>11,} {built:>7.2f} | {s:>9.3f} {rs:>7} {bs:>8} {rr:>7} {br:>7} | {mb:>10,.0f} "
-        f"{rm:>7} {bm:>9} {rmr:>5} {bmr:>6}"
+        f"{n:>11,} {built:>7.2f} | {s:>9.3f} {got['summary']['cpu']:>6.3f} {rs:>7} {bs:>8} "
+        f"{rr:>7} {br:>7} | {mb:>10,.0f} {rm:>7} {bm:>9} {rmr:>5} {bmr:>6}"
     )
 
 
