@@ -12,10 +12,17 @@ aggregates the rows inside DuckDB (``summary.rows_only()``: the join of response
 customers, then the grouping); the naive way loads the rows it needs (four response
 columns and the customers' segment) into pandas, joins and groups there. Each way runs in
 its own fresh process, so its peak resident memory is its own; all give the same numbers
-(checked: summary against rows to 1e-12, against pandas to 1e-9). Printed: seconds, peak
-RSS and the ratios to the summary way, per size, in one run.
+(checked: summary against rows to 1e-12, against pandas to 1e-9). Printed: seconds (and the
+summary way's CPU seconds), peak RSS (``VmHWM``) and the ratios to the summary way, per size.
 
-    python benchmarks/scale.py [--sizes 1000000 10000000 50000000]
+    python benchmarks/scale.py [--sizes 1000000 10000000 50000000] [--ways summary rows]
+                               [--keep]
+
+The summary way runs ``--repeat`` times (3), each in a fresh process, and its median is
+shown: its fraction of a second swings with the load of a shared machine. ``--ways summary
+rows`` leaves the pandas way out (at 50M it alone needs about 13 GB of
+memory); ``--keep`` keeps each generated database in ``benchmarks/.data/`` and reuses it on
+the next run (its summary is rebuilt each time, so the build time is still measured).
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ def build(path: Path, n: int) -> None:
 
     from cxresearch.data.schema import TABLES
 
-    con = duckdb.connect(str(path))
+    # generating 50M rows stays within a few GB (DuckDB's default is 80% of the memory)
+    con = duckdb.connect(str(path), config={"memory_limit": "6GB"})
     for name in ("customers", "responses"):
         cols = ", ".join(c.sql("duckdb") for c in TABLES[name].to_sqlglot_column_defs("duckdb"))
         con.execute(f"CREATE TABLE {name} ({cols})")
@@ -139,9 +147,23 @@ def _summary(nps, calibration) -> dict:
     }
 
 
-def child(way: str, path: str, warm: str) -> None:
+def _peak_mb() -> float:
+    """This process's own peak resident memory (MB).
+
+    ``VmHWM`` of ``/proc/self/status``, not ``ru_maxrss``: on Linux a child started by
+    ``subprocess`` inherits in ``ru_maxrss`` the peak of the parent it was forked from (here
+    the parent that built the summary, over 1 GB at 50M), which made every way look as
+    large as the parent.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(way: str, path: str, warm: str) -> None:
     # imports are not part of the measurement: both ways get theirs loaded first
     import duckdb  # noqa: F401
     import ibis.backends.duckdb  # noqa: F401
@@ -155,13 +177,15 @@ def child(way: str, path: str, warm: str) -> None:
     # first-use costs (Ibis builds its compilers on the first expression) are paid on a
     # 1,000-response database before the clock starts, as a report's earlier cells would
     ways[way](warm)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    base = _peak_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = ways[way](path)
-    seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "base_mb": base / 1024,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "base_mb": base,
                       "result": result}))  # fmt: skip
+
+
+WAYS = ("summary", "rows", "pandas")
 
 
 def measure(way: str, path: Path, warm: Path) -> dict:
@@ -176,40 +200,67 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+",
                         default=[1_000_000, 10_000_000, 50_000_000])  # fmt: skip
+    parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS),
+                        help="ways to measure (the summary way always runs)")  # fmt: skip
+    parser.add_argument("--keep", action="store_true",
+                        help="keep databases in benchmarks/.data/ and reuse them")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes for the summary way (median shown)")  # fmt: skip
     parser.add_argument("--child", nargs=3, metavar=("WAY", "PATH", "WARM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    print(f"{os.cpu_count()} cores; each figure from a fresh process; peak = resident memory")
+    print(f"{os.cpu_count()} cores; each figure from a fresh process; peak = its resident memory")
     print(
-        f"{'responses':>11} {'build s':>7} | {'summary s':>9} {'rows s':>7} {'pandas s':>8} "
-        f"{'rows':>7} {'pandas':>7} | {'summary MB':>10} {'rows MB':>7} {'pandas MB':>9} "
-        f"{'rows':>5} {'pandas':>6}"
+        f"{'responses':>11} {'build s':>7} | {'summary s':>9} {'cpu s':>6} {'rows s':>7} "
+        f"{'pandas s':>8} {'rows':>7} {'pandas':>7} | {'summary MB':>10} {'rows MB':>7} "
+        f"{'pandas MB':>9} {'rows':>5} {'pandas':>6}"
     )
     scratch = HERE.parent / ".data"  # git-ignored
     scratch.mkdir(exist_ok=True)
+    ways = ["summary", *(w for w in WAYS[1:] if w in args.ways)]
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         warm = Path(tmp) / "warm.duckdb"
         build(warm, 1000)
         build_summary(warm)
         for n in args.sizes:
-            path = Path(tmp) / f"scale_{n}.duckdb"
-            build(path, n)
+            path = (scratch if args.keep else Path(tmp)) / f"scale_{n}.duckdb"
+            if not (args.keep and path.exists()):
+                path.unlink(missing_ok=True)
+                build(path, n)
             built = build_summary(path)
-            a, r, b = (measure(way, path, warm) for way in ("summary", "rows", "pandas"))
-            ra, rr, rb = a["result"], r["result"], b["result"]
-            _agree(ra, rr, 1e-12)
-            _agree(ra, rb, 1e-9)
-            s = a["seconds"]
-            print(
-                f"{n:>11,} {built:>7.2f} | {s:>9.3f} {r['seconds']:>7.2f} {b['seconds']:>8.2f} "
-                f"{r['seconds'] / s:>6.0f}x {b['seconds'] / s:>6.0f}x | {a['peak_mb']:>10,.0f} "
-                f"{r['peak_mb']:>7,.0f} {b['peak_mb']:>9,.0f} {r['peak_mb'] / a['peak_mb']:>4.1f}x "
-                f"{b['peak_mb'] / a['peak_mb']:>5.1f}x",
-                flush=True,
-            )
-            path.unlink()
+            got = {way: measure(way, path, warm) for way in ways[1:]}
+            runs = sorted((measure("summary", path, warm) for _ in range(args.repeat)),
+                          key=lambda run: run["seconds"])  # fmt: skip
+            got["summary"] = runs[len(runs) // 2]
+            a = got["summary"]
+            for way, tolerance in (("rows", 1e-12), ("pandas", 1e-9)):
+                if way in got:
+                    _agree(a["result"], got[way]["result"], tolerance)
+            print(_line(n, built, got), flush=True)
+            seconds = ", ".join(format(r["seconds"], ".3f") for r in runs)
+            print(f"{'':>11} summary runs (s): {seconds}", flush=True)
+            if not args.keep:
+                path.unlink()
+
+
+def _line(n: int, built: float, got: dict) -> str:
+    """One row of the table; ``-`` for a way left out."""
+    s, mb = got["summary"]["seconds"], got["summary"]["peak_mb"]
+
+    def way(name: str, fmt: str, key: str, scale: float) -> tuple[str, str]:
+        if name not in got:
+            return "-", "-"
+        value = got[name][key]
+        return format(value, fmt), format(value / scale, ".1f" if key == "peak_mb" else ".0f") + "x"
+
+    (rs, rr), (bs, br) = way("rows", ".2f", "seconds", s), way("pandas", ".2f", "seconds", s)
+    (rm, rmr), (bm, bmr) = way("rows", ",.0f", "peak_mb", mb), way("pandas", ",.0f", "peak_mb", mb)
+    return (
+        f"{n:>11,} {built:>7.2f} | {s:>9.3f} {got['summary']['cpu']:>6.3f} {rs:>7} {bs:>8} "
+        f"{rr:>7} {br:>7} | {mb:>10,.0f} {rm:>7} {bm:>9} {rmr:>5} {bmr:>6}"
+    )
 
 
 def _agree(a: dict, b: dict, tolerance: float) -> None:

@@ -286,3 +286,20 @@ def test_change_asks_once_for_both_periods_on_the_row_path_too(duck_url):
                 _same(once, compare.difference(now, before, on=by), f"{fn.__name__} by {by}")
     finally:
         con.disconnect()
+
+
+def test_tables_read_as_ibis_reads_them(duck_url):
+    """``db.tables`` (plain ``DESCRIBE``, types parsed once) gives the tables ``con.table``
+    gives, and a missing table the error of ``db.table``."""
+    from cxresearch.errors import DatabaseError
+
+    con = db.connect(duck_url)
+    try:
+        names = ("responses", "customers", summary.SUMMARY)
+        for got, name in zip(db.tables(con, names), names, strict=True):
+            assert got.equals(con.table(name)), name
+            assert got.schema() == con.table(name).schema()
+        with pytest.raises(DatabaseError, match="no table 'nothing'"):
+            db.tables(con, ["responses", "nothing"])
+    finally:
+        con.disconnect()

@@ -5,11 +5,15 @@ Re-exported by :mod:`cxresearch.data.db` (``db.connect``, ``db.table``).
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from cxresearch.data import credentials
@@ -115,3 +119,39 @@ def table(con: ibis.BaseBackend, name: str) -> ir.Table:
         f"the survey database has no table {name!r} (tables: {sorted(con.list_tables())}); "
         "is it a cxresearch database?"
     )
+
+
+def tables(con: ibis.BaseBackend, names: Sequence[str]) -> list[ir.Table]:
+    """Several survey tables, as :func:`table` returns them, their DuckDB schemas read cheaply.
+
+    Ibis builds each DuckDB ``DESCRIBE`` through sqlglot and parses every column type anew
+    (a few milliseconds a table: much of a summary-answered report's set-up). Here the
+    ``DESCRIBE`` is plain SQL and each type string is parsed once per process. Other engines,
+    and any name ``DESCRIBE`` does not find, go through :func:`table` (with its error).
+    """
+    out = []
+    for name in names:
+        schema = _duckdb_schema(con, name) if con.name == "duckdb" else None
+        if schema is None:
+            out.append(table(con, name))
+            continue
+        op = ops.DatabaseTable(name, schema=schema, source=con, namespace=ops.Namespace())
+        out.append(op.to_expr())
+    return out
+
+
+def _duckdb_schema(con: ibis.BaseBackend, name: str) -> ibis.Schema | None:
+    """The Ibis schema of a DuckDB table as ``con.table`` reads it (``None``: not found)."""
+    try:
+        rows = con.con.execute('DESCRIBE "' + name.replace('"', '""') + '"').fetchall()
+    except Exception:  # noqa: BLE001 - missing (or not a table): table() tells why
+        return None
+    mapper = con.compiler.type_mapper
+    schema = ibis.schema({row[0]: _parse_type(mapper, row[1], row[2] == "YES") for row in rows})
+    return None if schema.geospatial else schema
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_type(mapper, typ: str, nullable: bool) -> dt.DataType:
+    """A DuckDB column type as Ibis reads it (``DESCRIBE``'s type strings, parsed once)."""
+    return mapper.from_string(typ, nullable=nullable)

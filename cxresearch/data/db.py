@@ -15,7 +15,12 @@ import pandas as pd
 
 from cxresearch import config
 from cxresearch.data import credentials, scales, summary
-from cxresearch.data.connection import SPARK_MASTER_ENV, connect, table  # noqa: F401 - re-exported
+from cxresearch.data.connection import (  # noqa: F401 - re-exported
+    SPARK_MASTER_ENV,
+    connect,
+    table,
+    tables,
+)
 from cxresearch.data.filters import (  # noqa: F401 - re-exported
     as_date,
     date_literal,
@@ -55,10 +60,8 @@ def read_responses(
         Columns of ``responses`` plus ``segment``, ``country``, ``industry`` and
         ``month`` (the first day of the response month). Nothing is executed.
     """
-    r = table(con, "responses")
-    c = table(con, "customers").select(
-        "segment", "country", "industry", _customer=table(con, "customers").customer_id
-    )
+    r, customers = tables(con, ("responses", "customers"))
+    c = customers.select("segment", "country", "industry", _customer=customers.customer_id)
     # a response whose customer is not on file still counts (segment and country unknown)
     t = r.left_join(c, r.customer_id == c._customer).drop("_customer")
     t = filter_dates(t, "responded_at", start, end)

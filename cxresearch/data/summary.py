@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -236,7 +237,11 @@ def _group_sql(column: str, found: tuple) -> str:
     if column == PERIOD:
         first = " AND ".join(_between(*found[5][0])) or "TRUE"
         return f"CASE WHEN {first} THEN 'a' ELSE 'b' END"
-    return "CAST(date_trunc('month', day) AS DATE)" if column == "month" else column
+    return "(day - CAST(EXTRACT(DAY FROM day) - 1 AS INTEGER))" if column == "month" else column
+
+
+#: Summary columns an aggregate may read besides the sums (``n``, ``sum_w``, ``sum_w2``).
+_CELL = ("score", "scale_min", "scale_max", "recommended")
 
 
 def _query(
@@ -244,21 +249,29 @@ def _query(
 ) -> pd.DataFrame:
     """One grouped query over the summary (or the responses), typed as Ibis types its result.
 
-    ``schema`` gives the Ibis type of every output column (groups and aggregates).
+    ``schema`` gives the Ibis type of every output column (groups and aggregates). Rows are
+    summed per group and per cell the aggregates read first, so ``CASE`` runs once per cell.
     """
     con = found[0]
     if usable(con):
         source = SUMMARY
     else:
         select, names = _per_measure(measure, scales=_has_scales(con))
-        cols = f"{names}, n, sum_w, sum_w2"
-        source = f"(SELECT * FROM ({select}) AS s0 ({cols})) AS s"
+        source = f"(SELECT * FROM ({select}) AS s0 ({names}, n, sum_w, sum_w2)) AS s"
+    text = " ".join(aggregates.values())
+    read = [c for c in (*_CELL, "n", "sum_w", "sum_w2") if re.search(rf"\b{c}\b", text)]
+    cells = [c for c in _CELL if c not in by and c in read]
     keys = [_group_sql(c, found) for c in by]
-    select = [f"{k} AS {c}" for k, c in zip(keys, by, strict=True)]
-    select += [f"{sql} AS {name}" for name, sql in aggregates.items()]
-    sql = f"SELECT {', '.join(select)} FROM {source} WHERE {' AND '.join(_where(found, measure))}"
-    if keys:
-        sql += f" GROUP BY {', '.join(keys)}"
+    inner = [f"{k} AS {c}" for k, c in zip(keys, by, strict=True)] + cells
+    inner += [f"sum({c}) AS {c}" for c in ("n", "sum_w", "sum_w2") if c in read]
+    groups = f" GROUP BY {', '.join([*keys, *cells])}" if keys or cells else ""
+    sql = (
+        f"SELECT {', '.join([*by, *(f'{a} AS {name}' for name, a in aggregates.items())])} "
+        f"FROM (SELECT {', '.join(inner)} FROM {source} "
+        f"WHERE {' AND '.join(_where(found, measure))}{groups}) AS c"
+    )
+    if by:
+        sql += f" GROUP BY {', '.join(by)}"
     rows = _fetch(con, sql)
     frame = pd.DataFrame(rows, columns=[*by, *aggregates])
     out = PandasData.convert_table(frame, ibis.schema({c: schema[c] for c in frame.columns}))
