@@ -107,6 +107,22 @@ def test_fingerprint_changes_with_content(tmp_path):
     assert fingerprints.fingerprint(con) != first
 
 
+def test_fingerprint_of_a_file_matches_ibis_and_sees_dates(tmp_path):
+    """The ``cxresearch run`` path (``fingerprint_url`` on a DuckDB file, plain ``duckdb``)
+    gives the digits of the Ibis connection's, and moves when only a date moves."""
+    url = f"duckdb:///{tmp_path}/cx.duckdb"
+    tables = demo.generate(300, seed=2)
+    db.write_tables(url, tables)
+    con = db.connect(url)
+    first = fingerprints.fingerprint(con)
+    con.disconnect()
+    assert fingerprints.fingerprint_url(url) == first
+    moved = tables["responses"].copy()
+    moved.loc[moved["responded_at"].idxmax(), "responded_at"] += pd.Timedelta(days=1)
+    db.write_tables(url, {**tables, "responses": moved})
+    assert fingerprints.fingerprint_url(url) != first
+
+
 def test_read_responses_filters(con):
     t = db.read_responses(
         con, start="2025-03-01", end="2025-03-31", segment="B2B", country=["SE", "DK"]
