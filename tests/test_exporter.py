@@ -48,3 +48,60 @@ def test_threads_rendering_at_once_each_get_their_own_report():
     for (title, language), (page, summary) in zip(jobs, results, strict=True):
         assert re.search(rf'<html[^>]*lang="{language}"', page)
         assert summary["title"] == title and summary["findings"] == [f"{title} found"]
+
+
+def _dom(page: str) -> list:
+    """The page as a parser sees it: each element's name and attributes (in any order)
+    and each piece of text, in document order."""
+    from bs4 import BeautifulSoup, Tag
+
+    out = []
+    for node in BeautifulSoup(page, "html.parser").descendants:
+        if isinstance(node, Tag):
+            attrs = {k: " ".join(v) if isinstance(v, list) else v for k, v in node.attrs.items()}
+            out.append((node.name, sorted(attrs.items())))
+        else:
+            out.append(str(node))
+    return out
+
+
+def test_page_is_the_document_nbconvert_html_exporter_makes(monkeypatch):
+    """Oracle: nbconvert's own HTMLExporter (with its BeautifulSoup pass) on the same
+    notebook and template: the same elements, attributes (alt texts, tabindex) and text."""
+    import base64
+
+    from nbconvert import HTMLExporter
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154"
+        "789c6360000002000154a24f5d0000000049454e44ae426082")).decode()  # fmt: skip
+    out = nbformat.v4.new_output
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            "# Title <b>&</b>\n\n## Part one\n\nText with 'quotes' & \"more\""
+        ),
+        nbformat.v4.new_code_cell(
+            "x",
+            outputs=[
+                out(
+                    "display_data",
+                    data={
+                        "text/html": "<table><tr><td title='a \"b\"'>1 &lt; 2</td></tr></table>",
+                        "text/plain": "t",
+                    },
+                ),
+                out("display_data", data={"image/png": png, "text/plain": "img"}),
+                out("display_data", data={"text/html": '<img src="data:," alt="given">'}),
+                out("stream", name="stdout", text="printed <script>alert(1)</script>\n"),
+                out("execute_result", data={"text/plain": "'<svg onload=x>'"}, execution_count=1),
+            ],
+        ),  # fmt: skip
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    provenance = {"notebook": "dom", "parameters": {}}
+    page, _ = publish.render(nbformat.from_dict(nb), provenance=provenance, language="sv")
+    monkeypatch.setattr(exporter, "_CACHED", exporter.build(HTMLExporter))
+    expected, _ = publish.render(nbformat.from_dict(nb), provenance=provenance, language="sv")
+    assert _dom(page) == _dom(expected)
+    assert 'tabindex="0"' in page and "No description has been provided" in page
+    assert page.count("No description has been provided") == 1  # the given alt stays

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbconvert import HTMLExporter
+from nbconvert import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
@@ -106,30 +108,72 @@ def _until_stop(cells: list) -> list:
     return cells
 
 
+#: Opening tags nbconvert's HTML exporter edits after rendering (see :class:`_Exporter`).
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\salt=)(\s[^>]*)?>", re.IGNORECASE)
+_FOCUSABLE = re.compile(
+    r'<div class="([^"<>]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"<>]*)"'
+)
+
+
+class _Exporter(HTMLExporter):
+    """nbconvert's HTML exporter, without its second pass through BeautifulSoup.
+
+    After rendering, ``HTMLExporter`` parses the whole page with BeautifulSoup to give
+    images without one an ``alt`` text and make cells' areas focusable (``tabindex``),
+    then serialises the page again: about half of an export's time. The template's own
+    opening tags are edited here instead; the page is the same document
+    (``tests/test_exporter.py`` compares it, re-parsed, with ``HTMLExporter``'s).
+    """
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """Render ``nb``; what ``HTMLExporter.from_notebook_node`` does, minus the re-parse."""
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+        )
+        resources = self._init_resources(resources)
+        data_type = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", data_type)
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        alt = ' alt="No description has been provided for this image"'
+        page = _IMG_NO_ALT.sub(lambda m: f"<img{m.group(1) or ''}{alt}>", page)
+        page = _FOCUSABLE.sub(lambda m: f'<div class="{m.group(1)}" tabindex="0"', page)
+        return page, resources
+
+
 _LOCK = threading.Lock()
 _CACHED: tuple[HTMLExporter, _Structure] | None = None
+
+
+def build(kind: type[HTMLExporter] = _Exporter) -> tuple[HTMLExporter, _Structure]:
+    """A new report exporter (of class ``kind``) and its structure step."""
+    html_exporter = kind(
+        template_name="cxreport",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
+        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
+    )
+    html_exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    html_exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
+    structure = _Structure(i18n.Language("en"), enabled=True)
+    html_exporter.register_preprocessor(structure, enabled=True)
+    return html_exporter, structure
 
 
 def _exporter() -> tuple[HTMLExporter, _Structure]:
     """The process's exporter and its structure step, built on first use (hold ``_LOCK``)."""
     global _CACHED
     if _CACHED is None:
-        html_exporter = HTMLExporter(
-            template_name="cxreport",
-            extra_template_basedirs=[str(TEMPLATES_DIR)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
-            config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
-        )
-        html_exporter.register_preprocessor(
-            TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-        )
-        html_exporter.register_preprocessor(_CleanOutputs(enabled=True), enabled=True)
-        structure = _Structure(i18n.Language("en"), enabled=True)
-        html_exporter.register_preprocessor(structure, enabled=True)
-        _CACHED = (html_exporter, structure)
+        _CACHED = build()
     return _CACHED
 
 
