@@ -78,7 +78,7 @@ def _languages() -> None:
             language.month(dt.date(2026, 3, 1))
             language.period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
             language.country("SE")
-            language.ntr("{n} pair", "{n} pairs", 2, n=2)
+            i18n.plural_catalogue(code)  # what ntr reads
             tables.table(changes, {"country": "country"}, language=language).fmt_change()
             tables.table(estimates, {"country": "country"}, language=language).fmt_estimate(
                 "NPS"
