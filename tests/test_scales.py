@@ -167,3 +167,34 @@ def test_driver_ratings_and_csat_are_put_on_the_common_scale(tmp_path: Path):
     assert got["price"].tolist() == pytest.approx([3.0, 3.0])
     assert got["speed"].tolist() == pytest.approx([5.0, 1.0])
     assert got["csat"].tolist() == pytest.approx([5.0, 2.0])
+
+
+def test_declared_scales_from_the_summary_are_those_of_the_rows(tmp_path: Path):
+    from cxresearch.data import summary
+    from cxresearch.data.schema import DEFAULT_SCALE
+
+    # by construction: March holds a 1-7 and an undeclared (1-5) answer, April a 0-10 one
+    responses = pd.DataFrame({
+        "response_id": ["a", "b", "c", "d"], "source": "s", "customer_id": ["c1", "c2", "c1", "c2"],
+        "survey_id": 1, "touchpoint": "relationship", "language": "en",
+        "responded_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-04-01", "2026-04-02"]),
+        "nps": [9, 3, 5, 7], "csat": [7, 2, 9, None], "csat_min": [1, None, 0, 1],
+        "csat_max": [7, None, 10, 3], "recommended_last_12m": "no", "comment": None, "weight": 1.0,
+    }).astype({"csat": "Int64", "csat_min": "Int64", "csat_max": "Int64"})  # fmt: skip
+    customers = pd.DataFrame({"customer_id": ["c1", "c2"], "segment": ["B2B", "B2C"],
+                              "country": "SE"})  # fmt: skip
+    tables = {name: pd.DataFrame(columns=list(schema.names)) for name, schema in TABLES.items()}
+    tables.update(responses=responses, customers=tables["customers"].combine_first(customers))
+    con = db.connect(db.write_tables(f"duckdb:///{tmp_path}/cx.duckdb", tables))
+    try:
+        cases = [({}, [(0, 10), (1, 5), (1, 7)]), ({"end": "2026-03-31"}, [(1, 5), (1, 7)]),
+                 ({"segment": ["B2B"]}, [(0, 10), (1, 7)]),
+                 ({"start": "2026-04-02"}, [])]  # fmt: skip
+        for filters, expected in cases:
+            t = db.read_responses(con, **filters)
+            assert summary.csat_scales(t, DEFAULT_SCALE) == expected  # from the summary
+            assert scales.declared_scales(t) == expected
+            with summary.rows_only():
+                assert scales.declared_scales(t) == expected  # the rows agree
+    finally:
+        con.disconnect()

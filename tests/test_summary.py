@@ -303,3 +303,33 @@ def test_tables_read_as_ibis_reads_them(duck_url):
             db.tables(con, ["responses", "nothing"])
     finally:
         con.disconnect()
+
+
+def test_summary_proves_answers_and_groups_only_when_the_rows_have_them(duck_url, tables):
+    from cxresearch.reporting import notes
+
+    con = db.connect(duck_url)
+    try:
+        rng = np.random.default_rng(11)
+        for _ in range(12):
+            case = _random_case(rng, tables)
+            t = db.read_responses(con, start=case["start"], end=case["end"],
+                                  segment=case["segment"], country=case["country"])  # fmt: skip
+            for column in ("nps", "csat", "segment", "country", "touchpoint", "language"):
+                with summary.rows_only():  # the oracle: count the rows
+                    rows = (notes._count(t, column) if column in ("nps", "csat")
+                            else notes.groups(t, column))  # fmt: skip
+                for at_least in (1, 2, rows, rows + 1):
+                    if summary.holds(t, column, at_least):
+                        assert rows >= at_least, (case, column, at_least)
+        t = db.read_responses(con)
+        for column in ("nps", "csat", "segment", "country", "touchpoint", "language"):
+            with summary.rows_only():
+                rows = (notes._count(t, column) if column in ("nps", "csat")
+                        else notes.groups(t, column))  # fmt: skip
+            assert summary.holds(t, column, rows) and not summary.holds(t, column, rows + 1)
+        # a filtered expression is not the read the summary describes: it cannot tell
+        assert not summary.holds(t.filter(t.nps > 100), "nps", 1)
+        assert not summary.holds(t, "month", 1) and not summary.holds(t, "comment", 1)
+    finally:
+        con.disconnect()

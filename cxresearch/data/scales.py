@@ -59,6 +59,10 @@ def top_two(t: ir.Table, score: str = "csat") -> ir.BooleanValue:
 
 def declared_scales(t: ir.Table, score: str = "csat") -> list[tuple[int, int]]:
     """The distinct scales the rated rows of ``t`` were given on, such as ``[(1, 5), (1, 7)]``."""
+    from cxresearch.data import summary  # the per-day summary knows them without a row read
+
+    if score == "csat" and (known := summary.csat_scales(t, DEFAULT_SCALE)) is not None:
+        return known
     rated = t.filter(t[score].notnull())
     low, high = bounds(rated, score)
     found = rated.select(low=low, high=high).distinct().to_pandas()

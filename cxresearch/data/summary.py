@@ -32,15 +32,15 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.formats.pandas import PandasData
 
-from cxresearch.data.filters import as_date, date_literal, note_origin, origin
+from cxresearch.data.filters import as_date, origin
+from cxresearch.data.periods import PERIOD as PERIOD
+from cxresearch.data.periods import with_periods as with_periods
 
 SUMMARY = "response_summary"
 ROWS = "response_summary_rows"
 
 #: Columns a metric may group by and still be answered from the summary.
 GROUPS = ("segment", "country", "touchpoint", "language", "survey_id", "month")
-#: The column :func:`with_periods` adds: ``"a"`` for the current period, ``"b"`` the earlier.
-PERIOD = "_period"
 #: Backends that run the summary SQL; others (Spark) aggregate rows.
 ENGINES = ("duckdb", "postgres")
 
@@ -66,17 +66,12 @@ def _per_measure(measure: str, *, scales: bool = True) -> tuple[str, str]:
     ``scales=False`` reads a ``responses`` table without ``csat_min``/``csat_max`` (written
     by an older version, or by a team's own loader): every rating on the default scale.
     """
-    if measure == "csat" and not scales:
-        cols = ["r.csat", "CAST(NULL AS INTEGER)", "CAST(NULL AS INTEGER)",
-                "CAST(NULL AS VARCHAR)"]  # fmt: skip
-        keys = ["r.csat"]
-    elif measure == "nps":
-        cols = ["r.nps", "CAST(NULL AS INTEGER)", "CAST(NULL AS INTEGER)",
-                "r.recommended_last_12m"]  # fmt: skip
-        keys = ["r.nps", "r.recommended_last_12m"]
-    else:
-        cols = ["r.csat", "r.csat_min", "r.csat_max", "CAST(NULL AS VARCHAR)"]
-        keys = ["r.csat", "r.csat_min", "r.csat_max"]
+    none, said = "CAST(NULL AS INTEGER)", "r.recommended_last_12m"
+    scale = ["r.csat_min", "r.csat_max"] if scales else []
+    cols, keys = {
+        "nps": (["r.nps", none, none, said], ["r.nps", said]),
+        "csat": (["r.csat", *(scale or [none, none]), "CAST(NULL AS VARCHAR)"], ["r.csat", *scale]),
+    }[measure]  # fmt: skip
     w = "CAST(r.weight AS DOUBLE PRECISION)"
     select = ", ".join(
         [*_DIMS, f"'{measure}'", *(f"CAST({c} AS INTEGER)" if i < 3 else c
@@ -280,32 +275,36 @@ def _query(
     return out
 
 
-def with_periods(t: ir.Table, column: str, current: tuple, previous: tuple) -> ir.Table | None:
-    """``t`` cut to two periods, each row marked ``a`` (current) or ``b`` in :data:`PERIOD`.
+def csat_scales(t: ir.Table, default: tuple[int, int]) -> list[tuple[int, int]] | None:
+    """The distinct scales of the rated CSAT answers in ``t``, from the summary, or ``None``.
 
-    One grouped query then gives a metric for both periods (through the summary when ``t``
-    fits it, else through Ibis). ``None`` when the periods overlap (a row would belong to
-    both) or ``t`` has no such column.
+    As :func:`cxresearch.data.scales.declared_scales` finds them in the rows (an undeclared
+    scale is ``default``), in one small query; ``None`` when ``t`` does not fit the summary.
     """
-    if column not in t.columns:
+    found = route(t, [], None)
+    if found is None or not usable(found[0]):
         return None
-    (a0, a1), (b0, b1) = ((as_date(x), as_date(y)) for x, y in (current, previous))
-    if a0 <= b1 and b0 <= a1:
-        return None
-    col = t[column]
+    low, high = f"coalesce(scale_min, {int(default[0])})", f"coalesce(scale_max, {int(default[1])})"
+    where = " AND ".join(_where(found, "csat"))
+    rows = _fetch(found[0], f"SELECT DISTINCT {low}, {high} FROM {SUMMARY} WHERE {where}")
+    return sorted((int(a), int(b)) for a, b in rows)
 
-    def inside(first: dt.date, last: dt.date) -> ir.BooleanValue:
-        nxt = last + dt.timedelta(days=1)
-        return (col >= date_literal(first).cast(col.type())) & (
-            col < date_literal(nxt).cast(col.type())
-        )
 
-    in_a = inside(a0, a1)
-    out = t.filter(in_a | inside(b0, b1)).mutate(**{PERIOD: ibis.ifelse(in_a, "a", "b")})
-    found = origin(t)
-    if found is not None and column == "responded_at":
-        note_origin(out, (*found[:5], ((a0, a1), (b0, b1))))
-    return out
+def holds(t: ir.Table, column: str, at_least: int) -> bool:
+    """Whether the summary proves ``t`` has ``at_least`` answers (nps, csat) or known groups.
+
+    ``False`` when it cannot tell (another shape or engine, no summary, or fewer found: a
+    response with neither score is not in the summary): ask the rows then.
+    """
+    if column == "month" or column not in ("nps", "csat", *GROUPS):  # months: days there
+        return False
+    found = route(t, [], None)
+    if found is None or not usable(found[0]):
+        return False
+    counted = column in ("nps", "csat")
+    what = "coalesce(sum(n), 0)" if counted else f"count(DISTINCT {column})"
+    where = " AND ".join(_where(found, column if counted else None))
+    return int(_fetch(found[0], f"SELECT {what} FROM {SUMMARY} WHERE {where}")[0][0]) >= at_least
 
 
 def has_responses(con: ibis.BaseBackend, filters: dict, *, scored: str | None = None) -> bool:

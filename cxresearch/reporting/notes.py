@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from IPython.display import HTML, display
 
-from cxresearch.data import scales
+from cxresearch.data import scales, summary
 from cxresearch.reporting import i18n
 
 #: Set in the environment of kernels that render reports (not in interactive sessions).
@@ -120,9 +120,11 @@ def lacks(
     """
     kind = kind or _KIND_OF.get(column, column)
     counted = column in _KIND_OF or kind in _KIND_OF.values()
-    found = _count(data, column) if counted else groups(data, column)
     if at_least is None:
         at_least = MIN_COMMENTS if kind == "comments" else 1 if counted else 2
+    if isinstance(data, ir.Table) and summary.holds(data, column, at_least):
+        return False  # the per-day summary shows enough without reading the rows
+    found = _count(data, column) if counted else groups(data, column)
     if found < at_least:
         if not (filtered and not counted and found):
             (stop_missing if stop else show_missing)(kind)

@@ -16,10 +16,15 @@ import io
 import itertools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import matplotlib.pyplot as plt
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.transforms import Bbox
+
+from cxresearch.reporting import ticks
 
 #: Narrowest width a chart is drawn at: a 390 px phone less the page's margins.
 PHONE_WIDTH_PX = 320
@@ -58,12 +63,59 @@ def mark(artist, title: str):
     return artist
 
 
-def _texts(fig: Figure) -> list:
+def _artists(artist) -> Iterator:
+    """``artist`` and everything under it; an axis gives the ticks it has, computing none."""
+    yield artist
+    if isinstance(artist, Axis):  # Axis.get_children would locate and label its ticks
+        children = [artist.label, artist.offsetText, *artist.majorTicks, *artist.minorTicks]
+    else:
+        children = artist.get_children()
+    for child in children:
+        yield from _artists(child)
+
+
+def _texts(fig: Figure, *, empty: bool = False) -> list:
+    """The figure's visible texts; with ``empty``, also those without text yet (tick labels)."""
     return [
         t
-        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-        if t.get_visible() and t.get_text().strip()
+        for t in _artists(fig)
+        if hasattr(t, "get_fontsize")
+        and hasattr(t, "get_text")
+        and t.get_visible()
+        and (empty or t.get_text().strip())
     ]
+
+
+def _enlarge(texts: list, scale: float, min_px: float) -> bool:
+    """Enlarge the texts under ``min_px`` at ``scale`` (px per point); whether any was."""
+    small = [t for t in texts if t.get_fontsize() * scale < min_px - 1e-6]
+    for t in small:
+        t.set_fontsize(min_px / scale * 1.03)
+    return bool(small)
+
+
+def _laid_out(fig: Figure) -> Bbox:
+    """Lay the figure out (no drawing at all); its tight box padded as ``savefig`` pads it."""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    return fig.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
+
+
+def _fit(fig: Figure, width_px: float, min_px: float) -> Bbox:
+    """:func:`fit_text`, returning the box (inches) the figure is saved in."""
+    # a first guess of the saved width before any layout: the figure less the constrained
+    # layout's outer padding (it fills the figure), plus the padding savefig adds
+    engine = fig.get_layout_engine()
+    inner = engine.get()["w_pad"] if isinstance(engine, ConstrainedLayoutEngine) else 0.0
+    guess = fig.get_figwidth() + 2 * (plt.rcParams["savefig.pad_inches"] - inner)
+    _enlarge(_texts(fig, empty=True), width_px / (guess * 72), min_px)
+    for _ in range(4):
+        box = _laid_out(fig)
+        # the saved width: the padded tight box, in SVG user units (points)
+        if not _enlarge(_texts(fig), width_px / (box.width * 72), min_px):
+            break
+    return box
 
 
 def fit_text(fig: Figure, *, width_px: float = PHONE_WIDTH_PX, min_px: float = MIN_TEXT_PX):
@@ -72,16 +124,8 @@ def fit_text(fig: Figure, *, width_px: float = PHONE_WIDTH_PX, min_px: float = M
     The chart's width (in points, as the SVG's ``viewBox``) is measured after layout, so the
     check holds for the SVG that :func:`figure_html` writes. Returns the figure.
     """
-    for _ in range(4):
-        fig.canvas.draw()
-        # the saved width: the tight box and its padding, in SVG user units (points)
-        width_pt = (fig.get_tightbbox().width + 2 * plt.rcParams["savefig.pad_inches"]) * 72
-        scale = width_px / width_pt
-        small = [t for t in _texts(fig) if t.get_fontsize() * scale < min_px - 1e-6]
-        if not small:
-            return fig
-        for t in small:
-            t.set_fontsize(min_px / scale * 1.03)
+    with ticks.remembered(fig):
+        _fit(fig, width_px, min_px)
     return fig
 
 
@@ -191,11 +235,15 @@ def figure_html(fig: Figure, alt: str, *, prefix: str | None = None) -> str:
         HTML: ``<figure class="cx-chart"><svg ...>...</svg></figure>``.
     """
     prefix = prefix or f"cx-chart-{next(_COUNTER)}-"
-    fit_text(fig)
     buffer = io.StringIO()
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cxresearch",
-                         "svg.image_inline": True}):  # fmt: skip
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={
+    with ticks.remembered(fig), plt.rc_context({
+        "svg.fonttype": "none", "svg.hashsalt": "cxresearch", "svg.image_inline": True,
+        "figure.autolayout": False, "figure.constrained_layout.use": False,
+    }):  # fmt: skip
+        box = _fit(fig, PHONE_WIDTH_PX, MIN_TEXT_PX)
+        # laid out and measured: the SVG is drawn once, as measured, in the measured box
+        fig.set_layout_engine(None)
+        fig.savefig(buffer, format="svg", bbox_inches=box, metadata={
             "Date": None, "Creator": None, "Format": None, "Type": None})  # fmt: skip
     plt.close(fig)
     root = sanitize(buffer.getvalue(), prefix)

@@ -131,17 +131,21 @@ def difference(
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
     p = 2 * special.ndtr(-np.abs(statistic))  # the normal tail: scipy.stats.norm.sf
-    out = merged[[*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b"]].copy()
-    out["difference"] = diff
-    out["std_error"] = se
-    out["ci_low"] = diff - z * se
-    out["ci_high"] = diff + z * se
-    out["statistic"] = statistic
-    out["p_value"] = p
-    out["p_adjusted"] = adjust_p(p, adjust)
-    out["adjustment"] = adjust
-    out["significant"] = out["p_adjusted"] < alpha
-    return out
+    p_adjusted = adjust_p(p, adjust)
+    # one frame built from its columns at once (not column by column: each insert copies)
+    out = {c: merged[c] for c in (*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b")}
+    out.update(
+        difference=diff.to_numpy(),
+        std_error=se.to_numpy(),
+        ci_low=(diff - z * se).to_numpy(),
+        ci_high=(diff + z * se).to_numpy(),
+        statistic=np.asarray(statistic),
+        p_value=p,
+        p_adjusted=p_adjusted,
+        adjustment=adjust,
+        significant=p_adjusted < alpha,
+    )
+    return pd.DataFrame(out, index=merged.index)
 
 
 def change(

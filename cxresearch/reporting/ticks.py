@@ -1,0 +1,130 @@
+"""Tick locations and labels computed once per layout, not once per measurement.
+
+Laying a chart out measures every axis many times (the constrained layout measures twice,
+each axis measures its neighbours, the tight box measures again, the SVG draws), and each
+measurement asks the axis's locator for its ticks and its formatter for their labels.
+For date axes (monthly trends) that is most of a chart's cost. :func:`remembered` wraps
+each locator and formatter of a figure so that a call with the same inputs as the one
+before returns the same answer without computing it again; any change of view limits,
+data limits or axis length (what a locator reads) computes afresh. Since only the last
+answer is kept, a wrapped ticker's own state (a date formatter's unit, a scalar
+formatter's offset) is always the state its last answer left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, Locator, NullLocator
+
+
+def _limits(axis) -> tuple:
+    """What a locator or formatter reads of its axis: view and data limits, minimum."""
+    return (*axis.get_view_interval(), *axis.get_data_interval(), axis.get_minpos())
+
+
+class _LastLocator(Locator):
+    """A locator that answers a repeated call (same axis state) from its last answer."""
+
+    def __init__(self, inner: Locator) -> None:
+        self.inner, self.axis = inner, inner.axis
+        self._key: tuple | None = None
+        self._locs: Any = None
+
+    def __call__(self):
+        axis = self.inner.axis
+        try:
+            key = (*_limits(axis), axis.get_tick_space())
+        except (AttributeError, NotImplementedError):  # an axis that cannot say: no memory
+            return self.inner()
+        if key != self._key:
+            self._locs, self._key = self.inner(), key
+        return copy.copy(self._locs)
+
+    def tick_values(self, vmin, vmax):
+        return self.inner.tick_values(vmin, vmax)
+
+    def nonsingular(self, v0, v1):
+        return self.inner.nonsingular(v0, v1)
+
+    def view_limits(self, vmin, vmax):
+        return self.inner.view_limits(vmin, vmax)
+
+    def set_params(self, **kwargs):
+        self._key = None
+        return self.inner.set_params(**kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.__dict__["inner"], name)
+
+
+class _LastFormatter(Formatter):
+    """A formatter that labels a repeated set of ticks (same axis state) as last time."""
+
+    def __init__(self, inner: Formatter) -> None:
+        self.inner, self.axis = inner, inner.axis
+        self._key: tuple | None = None
+        self._labels: list[str] = []
+
+    def format_ticks(self, values):
+        axis = self.inner.axis
+        key = (tuple(values), *(_limits(axis) if axis is not None else ()))
+        if key != self._key:
+            self._labels, self._key = list(self.inner.format_ticks(values)), key
+        return list(self._labels)
+
+    def __call__(self, x, pos=None):
+        return self.inner(x, pos)
+
+    def format_data(self, value):
+        return self.inner.format_data(value)
+
+    def format_data_short(self, value):
+        return self.inner.format_data_short(value)
+
+    def get_offset(self):
+        return self.inner.get_offset()
+
+    def set_locs(self, locs):
+        self._key = None  # the inner state changes: the last answer no longer holds
+        return self.inner.set_locs(locs)
+
+    def fix_minus(self, s):
+        return self.inner.fix_minus(s)
+
+    def __getattr__(self, name: str):
+        return getattr(self.__dict__["inner"], name)
+
+
+@contextlib.contextmanager
+def remembered(fig: Figure) -> Iterator[Figure]:
+    """Within the block, every axis of ``fig`` answers repeated tick questions from memory.
+
+    The figure's own locators and formatters are put back afterwards (unless the figure
+    replaced one meanwhile), so the figure behaves as before outside the block.
+    """
+    wrapped: list[tuple[Any, Any, Any]] = []  # (ticker, locator, formatter) as they were
+    seen: set[int] = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for ticker in (axis.major, axis.minor):
+                locator, formatter = ticker.locator, ticker.formatter
+                if id(ticker) in seen or locator is None or formatter is None:
+                    continue
+                if isinstance(locator, NullLocator):  # never asked (see Axis._update_ticks)
+                    continue
+                seen.add(id(ticker))
+                wrapped.append((ticker, locator, formatter))
+                ticker.locator, ticker.formatter = _LastLocator(locator), _LastFormatter(formatter)
+    try:
+        yield fig
+    finally:
+        for ticker, locator, formatter in wrapped:
+            if isinstance(ticker.locator, _LastLocator) and ticker.locator.inner is locator:
+                ticker.locator = locator
+            if isinstance(ticker.formatter, _LastFormatter) and ticker.formatter.inner is formatter:
+                ticker.formatter = formatter

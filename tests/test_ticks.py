@@ -1,0 +1,72 @@
+"""Ticks remembered within a layout: same ticks and labels as matplotlib's own, fewer asks."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.ticker import Locator  # noqa: E402
+
+from cxresearch.reporting import ticks  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _labels(axis) -> tuple[list, list[str], str]:
+    axis.figure.draw_without_rendering()
+    locs = list(axis.get_majorticklocs())
+    return locs, [t.get_text() for t in axis.get_ticklabels()], axis.get_offset_text().get_text()
+
+
+def _chart():
+    fig, ax = plt.subplots(layout="constrained")
+    months = pd.date_range("2024-11-01", periods=24, freq="MS")
+    ax.plot(months, [1e6 + i for i in range(24)])  # an offset on the y axis ("+1e6")
+    return fig, ax
+
+
+def test_remembered_ticks_and_labels_are_matplotlibs_own_and_follow_the_limits():
+    fig, ax = _chart()
+    plain_x, plain_y = _labels(ax.xaxis), _labels(ax.yaxis)
+    with ticks.remembered(fig):
+        assert _labels(ax.xaxis) == plain_x and _labels(ax.yaxis) == plain_y
+        assert plain_y[2]  # the offset text survives
+        ax.set_xlim(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30"))
+        narrow = _labels(ax.xaxis)
+    assert narrow != plain_x  # new limits: new ticks, not the remembered ones
+    assert _labels(ax.xaxis) == narrow  # and the same as matplotlib's own outside the block
+
+
+class _Counting(Locator):
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.inner()
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["inner"], name)
+
+
+def test_a_repeated_ask_is_answered_from_memory_and_the_figure_gets_its_tickers_back():
+    fig, ax = _chart()
+    counting = _Counting(ax.xaxis.get_major_locator())
+    ax.xaxis.set_major_locator(counting)
+    formatter = ax.xaxis.get_major_formatter()
+    with ticks.remembered(fig):
+        fig.draw_without_rendering()  # the layout settles the axis length
+        asked = counting.calls
+        for _ in range(3):
+            fig.draw_without_rendering()
+        assert counting.calls == asked
+    assert ax.xaxis.get_major_locator() is counting
+    assert ax.xaxis.get_major_formatter() is formatter
+    fig.draw_without_rendering()
+    assert counting.calls > 1  # outside the block every ask computes again
