@@ -56,7 +56,10 @@ import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornad
 """
 
 #: What a batch imports once for all its workers and kernels: the kernels' modules, the
-#: models' statsmodels, and what a worker runs (Papermill, nbclient, the HTML exporter).
+#: models' statsmodels, and what a worker runs (Papermill, nbclient, the HTML exporter);
+#: then the first-use work of a report (:func:`cxresearch.reporting.warmup.warm`), which
+#: every kernel would otherwise repeat. A single run (:data:`PRELOAD`) leaves it to its
+#: one kernel, which would do it anyway.
 PRELOAD_BATCH = (
     PRELOAD
     + """
@@ -64,6 +67,8 @@ import statsmodels.api, statsmodels.formula.api, statsmodels.duration.survfunc
 import cxresearch.stats.models, cxresearch.stats.retention, cxresearch.stats.drivers
 import papermill, papermill.engines, nbclient, nbconvert, jupyter_client
 import cxresearch.running.runner, cxresearch.running.kernels, cxresearch.running.publish
+import cxresearch.reporting.warmup
+cxresearch.reporting.warmup.warm()
 """
 )
 
