@@ -32,6 +32,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.formats.pandas import PandasData
 
+from cxresearch.data import summaryrows
 from cxresearch.data.filters import as_date, date_literal, note_origin, origin
 
 SUMMARY = "response_summary"
@@ -114,16 +115,9 @@ def refresh(session) -> bool:
     session.execute(f"CREATE TABLE IF NOT EXISTS {ROWS} (responses BIGINT)")
     session.execute(f"DELETE FROM {SUMMARY}")
     session.execute(f"DELETE FROM {ROWS}")
-    session.execute(f"INSERT INTO {SUMMARY} {rows_sql()}")  # both measures in one statement
+    session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # one pass, both measures
     session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
     return True
-
-
-def rows_sql(where: str = "TRUE") -> str:
-    """``(columns) SELECT ...``: summary rows (they add up) of the responses ``r`` in ``where``."""
-    (nps, names), (csat, _) = (_per_measure(m) for m in ("nps", "csat"))
-    nps, csat = (s.replace(" GROUP BY ", f" AND ({where}) GROUP BY ", 1) for s in (nps, csat))
-    return f"({names}, n, sum_w, sum_w2) {nps} UNION ALL {csat}"
 
 
 def present(session) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cxresearch.data import summary
+from cxresearch.data import summary, summaryrows
 
 
 @dataclass
@@ -100,8 +100,8 @@ def finish(session, plan: Plan) -> str:
         if plan.added:
             marks = ", ".join("?" * len(plan.added))
             session.execute(
-                f"INSERT INTO {summary.SUMMARY} {summary.rows_sql(f'r.source IN ({marks})')}",
-                [*plan.added, *plan.added],
+                f"INSERT INTO {summary.SUMMARY} {summaryrows.rows_sql(f'r.source IN ({marks})')}",
+                plan.added,
             )
             session.execute(f"DELETE FROM {summary.ROWS}")
             session.execute(f"INSERT INTO {summary.ROWS} SELECT count(*) FROM responses")
