@@ -3,9 +3,10 @@
 ``response_summary`` holds, per day x segment x country x touchpoint x language x survey,
 the count of respondents and the sums of their weights and squared weights for every
 recommend score (0-10, with the yes/no/unknown answer of ``recommended_last_12m``) and every
-CSAT rating (with the scale it was given on). Each import, :func:`write_tables
+CSAT rating (with the scale it was given on). :func:`write_tables
 <cxresearch.data.write.write_tables>` and ``demo-data`` rebuild it in the same transaction
-that writes the responses (:func:`refresh`); ``response_summary_rows`` records how many
+that writes the responses (:func:`refresh`), imports append to it or rebuild it
+(:mod:`cxresearch.data.summaryupdate`); ``response_summary_rows`` records how many
 responses it was built from.
 
 NPS, CSAT and intent counts on responses read with :func:`cxresearch.data.db.read_responses`
@@ -32,6 +33,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.formats.pandas import PandasData
 
+from cxresearch.data import summaryrows
 from cxresearch.data.filters import as_date, origin
 from cxresearch.data.periods import PERIOD as PERIOD
 from cxresearch.data.periods import with_periods as with_periods
@@ -109,9 +111,7 @@ def refresh(session) -> bool:
     session.execute(f"CREATE TABLE IF NOT EXISTS {ROWS} (responses BIGINT)")
     session.execute(f"DELETE FROM {SUMMARY}")
     session.execute(f"DELETE FROM {ROWS}")
-    for measure in ("nps", "csat"):
-        select, names = _per_measure(measure)
-        session.execute(f"INSERT INTO {SUMMARY} ({names}, n, sum_w, sum_w2) {select}")
+    session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # one pass, both measures
     session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
     return True
 

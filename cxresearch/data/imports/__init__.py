@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read in blocks (hashing releases the GIL)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _load_mapping(path: Path, raw: readers.RawTable, mapping_file) -> mapping.Mapping:
     if mapping_file is not None:
         return mapping.load(mapping_file)
@@ -69,13 +79,13 @@ def _unused_problems(path: Path, columns, strict: bool) -> tuple[str, ...]:
 
 
 def _batch(path: Path, kind: str, encoding: str, rows: int, source: str, mapping_bytes: bytes,
-           survey: str | None) -> writer.Batch:  # fmt: skip
+           survey: str | None, sha256: Future | None = None) -> writer.Batch:  # fmt: skip
     return writer.Batch(
         source=source,
         kind=kind,
         file_name=path.name,
         file_path=str(path.resolve()),
-        sha256=_sha256(path.read_bytes()),
+        sha256=sha256.result() if sha256 is not None else _file_sha256(path),
         mapping_sha256=_sha256(mapping_bytes + b"\0" + (survey or "").encode()),
         encoding=encoding,
         rows=rows,
@@ -132,11 +142,13 @@ def _prepare_staged(
         return None
     source = survey or path.stem
     area.staged += 1
-    staged = staging.stage_in(con, head, source, str(area.staged))
+    with ThreadPoolExecutor(1) as pool:  # the file's SHA-256 while DuckDB reads it
+        sha256 = pool.submit(_file_sha256, path)
+        staged = staging.stage_in(con, head, source, str(area.staged))
     if staged is None:
         return None
     unused = _unused_problems(path, head.unused, strict)
-    batch = _batch(path, "responses", head.encoding, staged.rows, source, b"", survey)
+    batch = _batch(path, "responses", head.encoding, staged.rows, source, b"", survey, sha256)
     batch.staged = staged.sql
     batch.survey = {
         "name": survey or source,

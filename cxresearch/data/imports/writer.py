@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cxresearch.data import sqlsession, summary, urls
+from cxresearch.data import sqlsession, summaryupdate, urls
 from cxresearch.data.schema import IMPORT_LOG, TABLES
 
 #: Seconds to wait before COMMIT: lets tests kill an import mid-transaction. Never set it
@@ -111,10 +111,10 @@ def write(
         for name, schema in [*TABLES.items(), ("import_log", IMPORT_LOG)]:
             con.execute(con.ddl(name, schema))
             _add_missing_columns(con, name, schema)
+        plan = summaryupdate.start(con)
         for batch in batches:
-            replaced[batch.source] = _write_batch(con, batch)
-        if {b.kind for b in batches} & {"responses", "customers"} or not summary.present(con):
-            summary.refresh(con)  # the per-day summary, in the same transaction
+            replaced[batch.source] = _write_batch(con, batch, plan)
+        summaryupdate.finish(con, plan)  # the per-day summary, in the same transaction
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause:
             print(f"import: paused {pause} s before commit", flush=True)
@@ -142,24 +142,29 @@ def _insert(con: sqlsession.Session, table: str, frame: pd.DataFrame) -> None:
     con.insert_frame(table, frame[list(TABLES[table].names)])
 
 
-def _write_batch(con, batch: Batch) -> int:
+def _write_batch(con, batch: Batch, plan: summaryupdate.Plan) -> int:
     replaced = 0
     if batch.kind == "responses":
         replaced = con.execute(
             "SELECT count(*) FROM responses WHERE source = ?", [batch.source]
         ).fetchone()[0]
+        summaryupdate.replaced(plan, replaced)
         con.execute("DELETE FROM responses WHERE source = ?", [batch.source])
         con.execute("DELETE FROM ratings WHERE source = ?", [batch.source])
         survey_id = _survey_id(con, batch.survey)
+        # the rows carry the file's source as decided at writing (another file may have
+        # held the name asked for, see imports._assign_sources)
         if batch.staged is not None:
-            _write_staged(con, batch.staged, survey_id)
+            _write_staged(con, batch, survey_id, plan)
         else:
-            _upsert_customers(con, batch.customers)
-            _insert(con, "responses", batch.responses.assign(survey_id=survey_id))
+            _upsert_customers(con, batch.customers, plan)
+            rows = batch.responses.assign(source=batch.source, survey_id=survey_id)
+            _insert(con, "responses", rows)
             if batch.ratings is not None and len(batch.ratings):
-                _insert(con, "ratings", batch.ratings)
+                _insert(con, "ratings", batch.ratings.assign(source=batch.source))
+        summaryupdate.added(plan, batch.source)
     elif batch.kind == "customers":
-        replaced = _upsert_customers(con, batch.customers)
+        replaced = _upsert_customers(con, batch.customers, plan)
     else:
         table, keys = KEYS[batch.kind]
         replaced = _replace_keys(con, table, batch.frame, keys)
@@ -177,17 +182,19 @@ def _write_batch(con, batch: Batch) -> int:
     return int(replaced)
 
 
-def _write_staged(con, staged: dict[str, str], survey_id: int) -> None:
+def _write_staged(con, batch: Batch, survey_id: int, plan: summaryupdate.Plan) -> None:
     """Copy a staged file's rows from the session's temporary tables, in SQL."""
-    _upsert_customers(con, f"({staged['customers']})")
-    names = ", ".join(f'"{c}"' for c in TABLES["responses"].names if c != "survey_id")
-    con.execute(
-        f"INSERT INTO responses ({names}, survey_id) SELECT {names}, ? FROM "
-        f"({staged['responses']})",
-        [survey_id],
-    )
-    names = ", ".join(f'"{c}"' for c in TABLES["ratings"].names)
-    con.execute(f"INSERT INTO ratings ({names}) SELECT {names} FROM ({staged['ratings']})")
+    staged = batch.staged
+    _upsert_customers(con, f"({staged['customers']})", plan)
+    for table, extra in (("responses", [batch.source, survey_id]), ("ratings", [batch.source])):
+        names = ", ".join(f'"{c}"' for c in TABLES[table].names if c not in ("source", "survey_id"))
+        marks = ", ".join("?" * len(extra))
+        added = "source, survey_id" if len(extra) == 2 else "source"
+        con.execute(
+            f"INSERT INTO {table} ({names}, {added}) SELECT {names}, {marks} "
+            f"FROM ({staged[table]})",
+            extra,
+        )
 
 
 def _replace_keys(con, table: str, frame: pd.DataFrame, keys: list[str]) -> int:
@@ -224,7 +231,7 @@ def _survey_id(con, survey: dict) -> int:
     return int(new_id)
 
 
-def _upsert_customers(con, customers: pd.DataFrame | str) -> int:
+def _upsert_customers(con, customers: pd.DataFrame | str, plan: summaryupdate.Plan) -> int:
     """Add new customers and fill in what the incoming rows know; return the rows updated.
 
     A value in the incoming rows overwrites the stored one; a missing value keeps it.
@@ -238,6 +245,7 @@ def _upsert_customers(con, customers: pd.DataFrame | str) -> int:
         columns = [c for c in TABLES["customers"].names if c in customers.columns]
         con.register(source, customers[columns])
     try:
+        summaryupdate.customers(con, plan, source, columns)
         updated = con.execute(
             f"SELECT count(*) FROM customers JOIN {source} i USING (customer_id)"
         ).fetchone()[0]
