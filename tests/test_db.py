@@ -109,7 +109,8 @@ def test_fingerprint_changes_with_content(tmp_path):
 
 def test_fingerprint_of_a_file_matches_ibis_and_sees_dates(tmp_path):
     """The ``cxresearch run`` path (``fingerprint_url`` on a DuckDB file, plain ``duckdb``)
-    gives the digits of the Ibis connection's, and moves when only a date moves."""
+    gives the digits of an Ibis connection's, and moves when only a date moves. (That the
+    Ibis path on PostgreSQL and Spark gives them too: tests/test_postgres.py, test_spark.py.)"""
     url = f"duckdb:///{tmp_path}/cx.duckdb"
     tables = demo.generate(300, seed=2)
     db.write_tables(url, tables)

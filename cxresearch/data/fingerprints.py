@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -116,6 +117,8 @@ def _stable(value) -> str:
         return "null"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if hasattr(value, "isoformat"):  # a date or time, from pandas or from DuckDB
+    if isinstance(value, dt.datetime):  # pandas' Timestamp too
         return value.isoformat()
+    if isinstance(value, dt.date):  # DuckDB's own date; pandas gives a midnight Timestamp
+        return dt.datetime.combine(value, dt.time()).isoformat()
     return str(value)
