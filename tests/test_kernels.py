@@ -113,6 +113,8 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     # what the first report left behind (a module attribute, a patched function, the
     # environment, a matplotlib setting) is gone in the next
     assert all(p["leaked"] == [None, None, None, None] for p in probes)
+    # and every kernel starts with the server's imports done (pandas, Ibis, the package)
+    assert all(p["preloaded"] == [True, True, True] for p in probes), probes
 
 
 @needs_fork

@@ -190,14 +190,14 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the server
-            code = 0
+            status = 0
             try:
                 ours.close()
                 _serve(theirs, code)
             except BaseException:  # noqa: BLE001 - the server must never return into our code
-                code = 1
+                status = 1
             finally:
-                os._exit(code)
+                os._exit(status)
         theirs.close()
         return cls(ours, pid)
 

@@ -73,12 +73,16 @@ class WarmKernel:
             self.km = AsyncKernelManager(**options)
             run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
         self.kc = BlockingKernelClient()
+        if self.forked:  # its imports are done: nothing to warm up, nbclient waits for it
+            return
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
         self._msg_id = self.kc.execute(WARM_UP, silent=True, store_history=False)
 
     def ready(self, timeout: float = 120) -> AsyncKernelManager:
         """Wait until the warm-up has run; return the kernel manager for one report."""
+        if self.forked:
+            return self.km
         try:
             while True:
                 msg = self.kc.get_shell_msg(timeout=timeout)
