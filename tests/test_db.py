@@ -76,13 +76,20 @@ def test_missing_table_is_a_clear_error(tmp_path):
         db.read_responses(con)
 
 
-def test_write_tables_is_all_or_nothing(tmp_path):
+def _written(tmp_path, responses: int, seed: int) -> tuple[str, dict, str]:
+    """A demo database in ``tmp_path``: its URL, its tables and its fingerprint."""
     url = f"duckdb:///{tmp_path}/cx.duckdb"
-    tables = demo.generate(500, seed=1)
+    tables = demo.generate(responses, seed=seed)
     db.write_tables(url, tables)
     con = db.connect(url)
-    before = fingerprints.fingerprint(con)
-    con.disconnect()
+    try:
+        return url, tables, fingerprints.fingerprint(con)
+    finally:
+        con.disconnect()
+
+
+def test_write_tables_is_all_or_nothing(tmp_path):
+    url, tables, before = _written(tmp_path, 500, seed=1)
     broken = dict(tables)
     broken["responses"] = tables["responses"].drop(columns=["nps"])
     with pytest.raises(KeyError):
@@ -111,12 +118,7 @@ def test_fingerprint_of_a_file_matches_ibis_and_sees_dates(tmp_path):
     """The ``cxresearch run`` path (``fingerprint_url`` on a DuckDB file, plain ``duckdb``)
     gives the digits of an Ibis connection's, and moves when only a date moves. (That the
     Ibis path on PostgreSQL and Spark gives them too: tests/test_postgres.py, test_spark.py.)"""
-    url = f"duckdb:///{tmp_path}/cx.duckdb"
-    tables = demo.generate(300, seed=2)
-    db.write_tables(url, tables)
-    con = db.connect(url)
-    first = fingerprints.fingerprint(con)
-    con.disconnect()
+    url, tables, first = _written(tmp_path, 300, seed=2)
     assert fingerprints.fingerprint_url(url) == first
     moved = tables["responses"].copy()
     moved.loc[moved["responded_at"].idxmax(), "responded_at"] += pd.Timedelta(days=1)
