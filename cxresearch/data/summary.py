@@ -52,18 +52,9 @@ _COLUMNS = """(
     recommended VARCHAR, n BIGINT, sum_w DOUBLE PRECISION, sum_w2 DOUBLE PRECISION
 )"""
 
-_DIMS = (
-    "CAST(r.responded_at AS DATE)",
-    "c.segment",
-    "c.country",
-    "r.touchpoint",
-    "r.language",
-    "r.survey_id",
-)
 
-
-def _per_measure(measure: str, *, scales: bool = True) -> tuple[str, str]:
-    """The summary rows of one measure, computed from the responses (SQL).
+def _per_measure(measure: str, *, scales: bool = True) -> str:
+    """The summary rows of one measure (:data:`summaryrows.NAMES`), from the responses (SQL).
 
     ``scales=False`` reads a ``responses`` table without ``csat_min``/``csat_max`` (written
     by an older version, or by a team's own loader): every rating on the default scale.
@@ -76,16 +67,14 @@ def _per_measure(measure: str, *, scales: bool = True) -> tuple[str, str]:
     }[measure]  # fmt: skip
     w = "CAST(r.weight AS DOUBLE PRECISION)"
     select = ", ".join(
-        [*_DIMS, f"'{measure}'", *(f"CAST({c} AS INTEGER)" if i < 3 else c
+        [*summaryrows.DIMS, f"'{measure}'", *(f"CAST({c} AS INTEGER)" if i < 3 else c
                                    for i, c in enumerate(cols))]
     )  # fmt: skip
-    names = ("day, segment, country, touchpoint, language, survey_id, measure, score, "
-             "scale_min, scale_max, recommended")  # fmt: skip
     return (
         f"SELECT {select}, count(*), sum({w}), sum({w} * {w}) "
         "FROM responses r LEFT JOIN customers c ON r.customer_id = c.customer_id "
-        f"WHERE r.{measure} IS NOT NULL GROUP BY {', '.join([*_DIMS, *keys])}"
-    ), names
+        f"WHERE r.{measure} IS NOT NULL GROUP BY {', '.join([*summaryrows.DIMS, *keys])}"
+    )
 
 
 def refresh(session) -> bool:
@@ -251,8 +240,8 @@ def _query(
     if usable(con):
         source = SUMMARY
     else:
-        select, names = _per_measure(measure, scales=_has_scales(con))
-        source = f"(SELECT * FROM ({select}) AS s0 ({names}, n, sum_w, sum_w2)) AS s"
+        select = _per_measure(measure, scales=_has_scales(con))
+        source = f"(SELECT * FROM ({select}) AS s0 ({', '.join(summaryrows.NAMES)})) AS s"
     text = " ".join(aggregates.values())
     read = [c for c in (*_CELL, "n", "sum_w", "sum_w2") if re.search(rf"\b{c}\b", text)]
     cells = [c for c in _CELL if c not in by and c in read]
