@@ -12,13 +12,12 @@ import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from cxresearch import config
-from cxresearch.reporting import i18n, svg
+from cxresearch.reporting import i18n, seabornstyle, svg
 from cxresearch.reporting.i18n import tr
 from cxresearch.reporting.marks import ACCENT as ACCENT
 from cxresearch.reporting.marks import PALETTE as PALETTE
@@ -30,11 +29,15 @@ from cxresearch.reporting.themeplots import plot_theme_shares as plot_theme_shar
 def set_theme() -> None:
     """Apply the house seaborn theme (call once at the top of a notebook).
 
+    Seaborn's ``whitegrid`` style in its ``notebook`` context, set by
+    :mod:`cxresearch.reporting.seabornstyle` without importing seaborn (and ``scipy.stats``
+    with it) into every report's kernel.
+
     Figures are narrow (4.8 x 3.4 inches) with 11-point text or larger, so that the SVG
     scaled to a phone's width keeps its text at 10 pixels or more; labels are plain text
     (no mathtext: survey labels may hold ``$``).
     """
-    sns.set_theme(style="whitegrid", context="notebook", rc={
+    seabornstyle.set_theme({
         "figure.figsize": (4.8, 3.4), "figure.constrained_layout.use": True,
         "text.parse_math": False, "svg.fonttype": "none", "legend.fontsize": 11})  # fmt: skip
     plt.rcParams["figure.dpi"] = 96
@@ -233,7 +236,7 @@ def plot_trend(
     t = i18n.current()
     shown = table[~table.get("suppressed", pd.Series(False, index=table.index)).astype(bool)]
     groups = shown.groupby(hue) if hue else [(None, shown)]
-    colours = sns.color_palette("colorblind", n_colors=max(1, shown[hue].nunique() if hue else 1))
+    colours = seabornstyle.colorblind(max(1, shown[hue].nunique() if hue else 1))
     for colour, (name, part) in zip(colours, groups, strict=False):
         part = part.sort_values(x)
         shown_name = t.value(hue, name) if hue else None

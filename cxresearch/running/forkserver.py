@@ -46,7 +46,7 @@ ENV = "CX_FORK_KERNELS"
 PRELOAD = """
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, ibis
+import matplotlib.pyplot, numpy, pandas, ibis
 import cxresearch.data.db, cxresearch.stats.metrics
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
@@ -63,7 +63,7 @@ import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornad
 PRELOAD_BATCH = (
     PRELOAD
     + """
-import statsmodels.api, statsmodels.formula.api, statsmodels.duration.survfunc
+import scipy.stats, statsmodels.api, statsmodels.formula.api, statsmodels.duration.survfunc
 import cxresearch.stats.models, cxresearch.stats.retention, cxresearch.stats.drivers
 import papermill, papermill.engines, nbclient, nbconvert, jupyter_client
 import cxresearch.running.runner, cxresearch.running.kernels, cxresearch.running.publish

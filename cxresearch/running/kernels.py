@@ -37,7 +37,7 @@ from cxresearch.running.lifecycle import die_with_parent
 WARM_UP = """
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, statsmodels.api, ibis
+import matplotlib.pyplot, numpy, pandas, statsmodels.api, ibis
 import cxresearch.data.db, cxresearch.stats.metrics, cxresearch.stats.models
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 """
@@ -220,8 +220,8 @@ def kernel_env(database_url: str) -> dict[str, str]:
     A password inside the URL moves to ``CX_DATABASE_PASSWORD``: the kernel sees the URL
     without it, so no traceback or printout in a report can show it.
     """
+    from cxresearch.config import RUN_ENV
     from cxresearch.data import credentials
-    from cxresearch.reporting.context import RUN_ENV
 
     env = dict(os.environ)
     url, password = credentials.split_password(database_url)
