@@ -33,6 +33,9 @@ DEFAULT_DATABASE_PATH: Path = DATA_DIR / "cx.duckdb"
 #: Environment variable holding the survey database URL.
 DATABASE_URL_ENV = "CX_DATABASE_URL"
 
+#: Set in the kernels that render reports (no autoreload, no interactive notes).
+RUN_ENV = "CX_REPORT_RUN"
+
 #: Report languages; the first is the language every message is written in.
 LANGUAGES = ("en", "sv", "da", "fi", "nl")
 

@@ -8,6 +8,7 @@ import sqlglot
 
 from cxresearch.data import db, demo, fingerprints
 from cxresearch.data.schema import TABLES
+from cxresearch.data.tablenames import TABLE_NAMES
 from cxresearch.errors import DatabaseError
 from cxresearch.stats import metrics
 
@@ -30,6 +31,10 @@ def test_nps_sql_is_one_aggregate_query():
     expr = t.group_by("segment").aggregate(n=t.count(), promoters=(t.nps >= 9).cast("int64").sum())
     sql = ibis.to_sql(expr, dialect="duckdb")
     assert "GROUP BY" in sql and sql.count("SELECT") == 1
+
+
+def test_table_names_are_the_schemas_tables():
+    assert TABLE_NAMES == tuple(TABLES)
 
 
 def test_redact_url():

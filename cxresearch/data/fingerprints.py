@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from cxresearch.data.schema import TABLES
+from cxresearch.data.tablenames import TABLE_NAMES
 from cxresearch.data.urls import database_url, duckdb_path
 
 #: DuckDB column types whose values are summed (as DOUBLE) and whose extremes are kept.
@@ -39,7 +39,7 @@ def fingerprint(con: Any) -> str:
     if getattr(con, "name", "") == "duckdb":
         return _duckdb(con.con)
     summary: dict[str, list] = {}
-    for name in TABLES:
+    for name in TABLE_NAMES:
         if name not in con.list_tables():
             continue
         t = con.table(name)
@@ -91,7 +91,7 @@ def _duckdb(raw) -> str:
     ).fetchall()
     tables = {row[0] for row in found}
     summary: dict[str, list] = {}
-    for name in TABLES:
+    for name in TABLE_NAMES:
         if name not in tables:
             continue
         aggs = ["count(*)"]

@@ -38,7 +38,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pandas as pd
 from babel import Locale
 from babel.dates import format_date, format_interval
 from babel.messages.pofile import read_po
@@ -52,6 +51,7 @@ from babel.numbers import (
 )
 
 from cxresearch.config import LANGUAGES
+from cxresearch.reporting.scalars import day, isna
 
 #: Report languages: English, Swedish, Danish, Finnish, Dutch.
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -178,7 +178,7 @@ class Language:
 
     def number(self, value, decimals: int = 0) -> str:
         """A number with the locale's separators; missing values become ``–``."""
-        if value is None or pd.isna(value):
+        if value is None or isna(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         if round(value, decimals) == 0:
@@ -189,7 +189,7 @@ class Language:
 
     def signed(self, value, decimals: int = 0) -> str:
         """A number with its sign always shown, in the locale's symbols (``+5``, ``-3``)."""
-        if value is None or pd.isna(value):
+        if value is None or isna(value):
             return "–"
         text = self.number(abs(value), decimals)
         if round(value, decimals) == 0:
@@ -199,7 +199,7 @@ class Language:
 
     def percent(self, share, decimals: int = 0) -> str:
         """A share (0.325) as a percentage in the locale's style (``32,5 %``)."""
-        if share is None or pd.isna(share):
+        if share is None or isna(share):
             return "–"
         # the locale's own pattern ("#,##0 %" in Swedish), with the decimals asked for
         pattern = self.locale.percent_formats[None].pattern.split(";")[0]
@@ -225,7 +225,7 @@ class Language:
         >>> Language("en").money(3.456)
         '€3.46'
         """
-        if value is None or pd.isna(value):
+        if value is None or isna(value):
             return "–"
         # digits before the decimal point (0 has one, and needs no decimals)
         digits = math.floor(math.log10(abs(value))) + 1 if value else significant
@@ -276,15 +276,15 @@ class Language:
 
     def date(self, value) -> str:
         """A date in the locale's medium style (``3 mars 2026``)."""
-        if value is None or pd.isna(value):
+        if value is None or isna(value):
             return "–"
-        return format_date(pd.Timestamp(value).date(), "medium", locale=self.locale)
+        return format_date(day(value), "medium", locale=self.locale)
 
     def month(self, value) -> str:
         """A month and year (``mars 2026``, ``March 2026``)."""
-        if value is None or pd.isna(value):
+        if value is None or isna(value):
             return "–"
-        return format_date(pd.Timestamp(value).date(), "LLLL y", locale=self.locale)
+        return format_date(day(value), "LLLL y", locale=self.locale)
 
     def period(self, start, end) -> str:
         """A date range (``1 jan. 2026 – 31 mars 2026``)."""
@@ -300,11 +300,9 @@ class Language:
         >>> Language("en").span("2026-08-03", "2026-10-30")
         'Aug 3\u2009–\u2009Oct 30, 2026'
         """
-        first, last = pd.Timestamp(start), pd.Timestamp(end)
-        whole = first.day == 1 and last.is_month_end
-        return format_interval(
-            first.date(), last.date(), "yMMM" if whole else "yMMMd", locale=self.locale
-        )
+        first, last = day(start), day(end)
+        whole = first.day == 1 and (last + dt.timedelta(days=1)).day == 1
+        return format_interval(first, last, "yMMM" if whole else "yMMMd", locale=self.locale)
 
     def country(self, code) -> str:
         """A country's name from its ISO code, in this language."""
@@ -313,7 +311,7 @@ class Language:
 
     def value(self, column: str, value) -> str:
         """Display text of one cell of a group column."""
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
+        if value is None or (not isinstance(value, str) and isna(value)):
             return "–"
         if column == "country":
             return self.country(value)
@@ -321,7 +319,7 @@ class Language:
             return self.locale.languages.get(str(value), str(value))
         if column in ("month",):
             return self.month(value)
-        if isinstance(value, dt.date | pd.Timestamp):
+        if isinstance(value, dt.date):  # pandas' Timestamp is a date too
             return self.date(value)
         if column in ("touchpoint", "nps_group", "theme", "attribute", "recommended_last_12m"):
             return self.label(value)

@@ -17,11 +17,9 @@ import ibis.expr.types as ir
 import pandas as pd
 from IPython.display import HTML, display
 
+from cxresearch.config import RUN_ENV as RUN_ENV  # set in the kernels that render reports
 from cxresearch.data import scales, summary
 from cxresearch.reporting import i18n
-
-#: Set in the environment of kernels that render reports (not in interactive sessions).
-RUN_ENV = "CX_REPORT_RUN"
 
 #: The kinds of optional data a section may lack; :func:`missing_text` words each.
 KINDS = ("segment", "country", "touchpoint", "nps", "csat", "churn", "interactions",
