@@ -1,5 +1,5 @@
 """``python -m cxresearch``: the same as the ``cxresearch`` command."""
 
-from cxresearch.cli import app
+from cxresearch.launch import main
 
-app(prog_name="cxresearch")
+main()
