@@ -70,3 +70,39 @@ def test_a_repeated_ask_is_answered_from_memory_and_the_figure_gets_its_tickers_
     assert ax.xaxis.get_major_formatter() is formatter
     fig.draw_without_rendering()
     assert counting.calls > 1  # outside the block every ask computes again
+
+
+def test_a_repeated_tick_update_returns_the_placed_ticks_and_the_axis_gets_its_own_back(
+    monkeypatch,
+):
+    """Within the block an axis sets its ticks' positions and labels once per state, not
+    once per measurement; outside it matplotlib's own update runs again."""
+    from matplotlib.axis import Axis
+
+    calls = []
+    own = Axis._update_ticks
+
+    def counted(self):
+        calls.append(self)
+        return own(self)
+
+    monkeypatch.setattr(Axis, "_update_ticks", counted)
+    fig, ax = _chart()
+    fig.draw_without_rendering()
+    plain = ([t.get_text() for t in ax.xaxis.get_ticklabels()], list(ax.xaxis.get_majorticklocs()))
+    with ticks.remembered(fig):
+        fig.draw_without_rendering()  # the layout settles the axis length
+        asked = len(calls)
+        for _ in range(3):
+            fig.draw_without_rendering()
+        assert len(calls) == asked  # the same state: the ticks of the last update
+        shown = ([t.get_text() for t in ax.xaxis.get_ticklabels()],
+                 list(ax.xaxis.get_majorticklocs()))  # fmt: skip
+        assert shown == plain
+        ax.set_xlim(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30"))
+        fig.draw_without_rendering()
+        assert len(calls) > asked  # a new view: updated again
+    assert "_update_ticks" not in vars(ax.xaxis) and "_update_ticks" not in vars(ax.yaxis)
+    before = len(calls)
+    fig.draw_without_rendering()
+    assert len(calls) > before  # outside the block every measurement updates
