@@ -13,18 +13,23 @@ formatter's offset) is always the state its last answer left.
 Each measurement also sets every tick's position and label again and picks the ticks
 inside the view (matplotlib's ``Axis._update_ticks``): :func:`remembered` lets an axis
 whose tick locations, labels, view and scale are those of its last update return the
-ticks it returned then (:class:`_LastTicks`), already placed and labelled.
+ticks it returned then (:class:`_LastTicks`), already placed and labelled. Within the
+block a text measured again as before (same string, font, alignment, rotation, renderer
+and dpi) gets its last layout too (:func:`_text_layouts`): matplotlib lays a text out anew
+on every measurement, and a chart measures each tick label several times.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter, Locator, NullLocator
 
 
@@ -148,6 +153,48 @@ class _LastTicks:
 
 
 @contextlib.contextmanager
+def _text_layouts() -> Iterator[None]:
+    """Within the block, a text laid out as before gets its last layout (matplotlib's own).
+
+    ``Text._get_layout`` gives a text's box and lines relative to its anchor, from its
+    string, font, line spacing, alignment, rotation, the figure's dpi and the renderer
+    (its metrics): all are the key, per renderer (kept weakly), so a later renderer or
+    any changed property lays out anew. Wrapped and TeX texts are always laid out anew.
+    The memory lasts for the block only.
+    """
+    own = Text._get_layout  # noqa: SLF001 - what is remembered; put back on exit
+    if getattr(own, "remembers", False):  # an enclosing block remembers already
+        yield
+        return
+    memory: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def layout(text: Text, renderer):
+        if text.get_wrap() or text.get_usetex():
+            return own(text, renderer)
+        try:
+            known = memory.setdefault(renderer, {})
+        except TypeError:  # a renderer that cannot be referenced weakly
+            return own(text, renderer)
+        key = (
+            text.get_text(), text.get_fontproperties().copy(), text.get_parse_math(),
+            text.get_linespacing(), text.get_rotation(), text.get_rotation_mode(),
+            text.get_horizontalalignment(), text.get_verticalalignment(),
+            text._get_multialignment(), text.get_figure(root=True).dpi,  # noqa: SLF001
+        )  # fmt: skip
+        if key not in known:
+            known[key] = own(text, renderer)
+        box, lines, corner = known[key]
+        return box.frozen(), list(lines), corner
+
+    layout.remembers = True  # type: ignore[attr-defined]
+    Text._get_layout = layout  # noqa: SLF001
+    try:
+        yield
+    finally:
+        Text._get_layout = own  # noqa: SLF001
+
+
+@contextlib.contextmanager
 def remembered(fig: Figure) -> Iterator[Figure]:
     """Within the block, every axis of ``fig`` answers repeated tick questions from memory.
 
@@ -174,7 +221,8 @@ def remembered(fig: Figure) -> Iterator[Figure]:
                 axis._update_ticks = _LastTicks(axis)  # noqa: SLF001 - an instance's own
                 updates.append(axis)
     try:
-        yield fig
+        with _text_layouts():
+            yield fig
     finally:
         for axis in updates:
             if isinstance(vars(axis).get("_update_ticks"), _LastTicks):
