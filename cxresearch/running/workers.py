@@ -117,12 +117,26 @@ def starter_preloads(models: bool) -> Iterator[None]:
 def _pool(database: str):
     global _POOL
     if _POOL is None:
-        from cxresearch.running.kernels import KernelPool, kernel_env
+        from cxresearch.running.kernels import KernelPool
 
-        _POOL = KernelPool(config.NOTEBOOKS_DIR, kernel_env(database))
+        _POOL = KernelPool(config.NOTEBOOKS_DIR, batch_kernel_env(database))
         # worker processes end with os._exit: atexit would not run, Finalize does
         multiprocessing.util.Finalize(_POOL, _POOL.close, exitpriority=10)
     return _POOL
+
+
+def batch_kernel_env(database: str) -> dict[str, str]:
+    """The environment of a batch's kernels: a runner's, with DuckDB on one thread each.
+
+    A batch renders a report on every core at once: more threads per query would only add
+    their start-up and hand-over to each report's CPU (``CX_DUCKDB_THREADS``, unless the
+    batch's own environment sets it).
+    """
+    from cxresearch.running.kernels import kernel_env
+
+    env = kernel_env(database)
+    env.setdefault(config.DUCKDB_THREADS_ENV, "1")
+    return env
 
 
 def init_worker(
