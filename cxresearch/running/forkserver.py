@@ -409,7 +409,8 @@ def _kernel(request: dict) -> None:
         os.close(null)
         from ipykernel.kernelapp import IPKernelApp
 
-        argv = ["-f", request["connection_file"]]
+        # a report needs no input history on disk: no SQLite file shared by parallel kernels
+        argv = ["-f", request["connection_file"], "--HistoryManager.enabled=False"]
         sys.argv = [sys.executable, "-m", "ipykernel_launcher", *argv]
         app = IPKernelApp.instance(parent_handle=os.getppid())
         app.initialize(argv)
