@@ -36,6 +36,11 @@ DATABASE_URL_ENV = "CX_DATABASE_URL"
 #: Set in the kernels that render reports (no autoreload, no interactive notes).
 RUN_ENV = "CX_REPORT_RUN"
 
+#: Environment variable capping the threads of each DuckDB connection (unset: DuckDB's
+#: default, one per core). Batch workers set it to 1 for their kernels: with a report on
+#: every core, a report's small queries gain no time from more threads, only their cost.
+DUCKDB_THREADS_ENV = "CX_DUCKDB_THREADS"
+
 #: Report languages; the first is the language every message is written in.
 LANGUAGES = ("en", "sv", "da", "fi", "nl")
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,9 +190,9 @@ def _below(root: int) -> list[str]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
 def test_workers_share_one_import_and_nothing_outlives_the_batch(tmp_path, small_url, monkeypatch):
     """Workers are forked by one starter that preloaded what they need (a kernel's worker
-    is a fork of it, and the kernel starts with statsmodels imported), a kernel sees the
-    batch's own environment, and the starter is gone when the batch returns."""
-    import os
+    is a fork of it, and the kernel of a notebook that models starts with statsmodels
+    imported), a kernel sees the batch's own environment, and the starter is gone when
+    the batch returns."""
 
     import nbformat
 
@@ -206,9 +207,10 @@ def test_workers_share_one_import_and_nothing_outlives_the_batch(tmp_path, small
             "    return int(stat[stat.rindex(')') + 2:].split()[1])\n"
             "worker = up(up(os.getpid()))  # kernel -> its fork server -> the worker\n"
             "started_by = open(f'/proc/{worker}/cmdline', 'rb').read().decode()\n"
-            "print('mark', os.environ.get('CX_TEST_BATCH_MARK'), 'statsmodels' in sys.modules,"
+            "print('mark', os.environ.get('CX_TEST_BATCH_MARK'), 'statsmodels.api' in sys.modules,"
             " 'cxresearch.running.preload' in started_by)"
         ),
+        nbformat.v4.new_code_cell("from cxresearch import models  # this notebook models"),
     ]
     notebook = tmp_path / "probe.ipynb"
     nbformat.write(nb, notebook)
@@ -221,6 +223,48 @@ def test_workers_share_one_import_and_nothing_outlives_the_batch(tmp_path, small
     assert [j.status for j in plan.jobs] == ["done"] * 3, [j.error for j in plan.jobs]
     for job in plan.jobs:
         executed = nbformat.read(Path(job.out_dir) / f"{job.name}.ipynb", as_version=4)
-        printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+        printed = "".join(o.get("text", "") for o in executed.cells[-2].outputs)
         assert "mark from-the-batch True True" in printed, printed
     assert not [c for c in _below(os.getpid()) if "multiprocessing.forkserver" in c]
+
+
+def test_models_needed_reads_the_notebooks_imports(tmp_path):
+    """statsmodels is preloaded for a batch only when one of its notebooks imports a module
+    that models; an unreadable notebook counts as one that does."""
+    import nbformat
+
+    from cxresearch.running import workers
+
+    def notebook(name, *sources):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    plain = notebook("plain", "from cxresearch import compare, db, metrics, plots, report",
+                     "models = 3  # a variable, not an import")  # fmt: skip
+    models = notebook("models", "import pandas as pd\nfrom cxresearch import db, models")
+    churn = notebook("churn", "from cxresearch import (\n    retention, value)")
+    direct = notebook("direct", "import statsmodels.api as sm")
+    assert not workers.models_needed([plain])
+    assert workers.models_needed([plain, models])
+    assert workers.models_needed([direct])
+    assert workers.models_needed([ROOT / "notebooks" / "churn_retention.ipynb"])
+    assert not workers.models_needed([ROOT / "notebooks" / "nps_overview.ipynb"])
+    assert workers.models_needed([tmp_path / "missing.ipynb"])
+    assert workers.models_needed([churn])  # an import spread over lines
+
+
+@pytest.mark.parametrize("models", ["0", "1"])
+def test_starter_leaves_statsmodels_out_when_no_notebook_models(models):
+    """The batch's starter imports statsmodels only under CX_PRELOAD_MODELS=1 (or unset)."""
+    code = (
+        "import sys, cxresearch.running.preload\n"
+        "print('statsmodels.api' in sys.modules, 'papermill' in sys.modules,"
+        " 'cxresearch.reporting.warmup' in sys.modules)"
+    )
+    env = {**os.environ, "CX_PRELOAD_MODELS": models}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=True)  # fmt: skip
+    assert done.stdout.split() == [str(models == "1"), "True", "True"], done.stdout

@@ -155,3 +155,40 @@ def test_data_period(con):
 def test_tables_match_schema(con):
     for name, schema in TABLES.items():
         assert con.table(name).schema().names == schema.names
+
+
+def test_duckdb_threads_come_from_the_environment(tmp_path, monkeypatch):
+    """CX_DUCKDB_THREADS caps a DuckDB connection's threads (batch kernels use 1); a value
+    that is no whole number of threads is refused, naming the variable."""
+    from cxresearch.config import DUCKDB_THREADS_ENV
+
+    def threads(url):
+        con = db.connect(url)
+        try:
+            return int(con.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        finally:
+            con.disconnect()
+
+    url = f"duckdb:///{tmp_path / 'threads.duckdb'}"
+    ibis.duckdb.connect(str(tmp_path / "threads.duckdb")).disconnect()  # an empty file
+    monkeypatch.delenv(DUCKDB_THREADS_ENV, raising=False)
+    default = threads(url)
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "1")
+    assert threads(url) == 1 and threads("duckdb://") == 1
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "2")
+    assert threads(url) == 2
+    monkeypatch.delenv(DUCKDB_THREADS_ENV)
+    assert threads(url) == default
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "many")
+    with pytest.raises(DatabaseError, match=DUCKDB_THREADS_ENV):
+        db.connect(url)
+
+
+def test_batch_kernels_run_duckdb_on_one_thread_unless_the_batch_says_otherwise(monkeypatch):
+    from cxresearch.config import DUCKDB_THREADS_ENV
+    from cxresearch.running import workers
+
+    monkeypatch.delenv(DUCKDB_THREADS_ENV, raising=False)
+    assert workers.batch_kernel_env("duckdb://")[DUCKDB_THREADS_ENV] == "1"
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "4")
+    assert workers.batch_kernel_env("duckdb://")[DUCKDB_THREADS_ENV] == "4"

@@ -115,6 +115,8 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     assert all(p["leaked"] == [None, None, None, None] for p in probes)
     # and every kernel starts with the server's imports done (pandas, Ibis, the package)
     assert all(p["preloaded"] == [True, True, True] for p in probes), probes
+    # and keeps no input history on disk (a SQLite file every kernel would write)
+    assert all(p["history"] is False for p in probes), probes
 
 
 @needs_fork

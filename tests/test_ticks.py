@@ -70,3 +70,73 @@ def test_a_repeated_ask_is_answered_from_memory_and_the_figure_gets_its_tickers_
     assert ax.xaxis.get_major_formatter() is formatter
     fig.draw_without_rendering()
     assert counting.calls > 1  # outside the block every ask computes again
+
+
+def test_a_repeated_tick_update_returns_the_placed_ticks_and_the_axis_gets_its_own_back(
+    monkeypatch,
+):
+    """Within the block an axis sets its ticks' positions and labels once per state, not
+    once per measurement; outside it matplotlib's own update runs again."""
+    from matplotlib.axis import Axis
+
+    calls = []
+    own = Axis._update_ticks
+
+    def counted(self):
+        calls.append(self)
+        return own(self)
+
+    monkeypatch.setattr(Axis, "_update_ticks", counted)
+    fig, ax = _chart()
+    fig.draw_without_rendering()
+    plain = ([t.get_text() for t in ax.xaxis.get_ticklabels()], list(ax.xaxis.get_majorticklocs()))
+    with ticks.remembered(fig):
+        fig.draw_without_rendering()  # the layout settles the axis length
+        asked = len(calls)
+        for _ in range(3):
+            fig.draw_without_rendering()
+        assert len(calls) == asked  # the same state: the ticks of the last update
+        shown = ([t.get_text() for t in ax.xaxis.get_ticklabels()],
+                 list(ax.xaxis.get_majorticklocs()))  # fmt: skip
+        assert shown == plain
+        ax.set_xlim(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30"))
+        fig.draw_without_rendering()
+        assert len(calls) > asked  # a new view: updated again
+    assert "_update_ticks" not in vars(ax.xaxis) and "_update_ticks" not in vars(ax.yaxis)
+    before = len(calls)
+    fig.draw_without_rendering()
+    assert len(calls) > before  # outside the block every measurement updates
+
+
+def test_a_text_measured_again_gets_its_last_layout_until_a_property_changes(monkeypatch):
+    """Within the block a text's layout is matplotlib's own, computed once per state (string,
+    font, alignment, rotation, renderer); outside it matplotlib lays out on every ask."""
+    from matplotlib.text import Text
+
+    calls = []
+    own = Text._get_layout
+
+    def counted(self, renderer):
+        calls.append(self.get_text())
+        return own(self, renderer)
+
+    monkeypatch.setattr(Text, "_get_layout", counted)
+    fig, ax = _chart()
+    label = ax.set_xlabel("Month of the response")
+    renderer = fig.canvas.get_renderer()
+    plain = label.get_window_extent(renderer).bounds
+    with ticks.remembered(fig):
+        first = label.get_window_extent(renderer)
+        asked = len(calls)
+        assert label.get_window_extent(renderer).bounds == first.bounds == plain
+        assert len(calls) == asked  # the same text again: its last layout
+        label.set_fontsize(20)
+        bigger = label.get_window_extent(renderer)
+        assert len(calls) == asked + 1 and bigger.height > first.height
+        label.set_rotation(90)
+        assert label.get_window_extent(renderer).height > bigger.height  # laid out anew
+    assert Text._get_layout is counted  # matplotlib's own again
+    before = len(calls)
+    label.get_window_extent(renderer)
+    label.get_window_extent(renderer)
+    assert len(calls) == before + 2

@@ -16,6 +16,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from cxresearch.config import DUCKDB_THREADS_ENV
 from cxresearch.data import credentials
 from cxresearch.data.schema import TABLES
 from cxresearch.data.urls import database_url, duckdb_open_error, duckdb_path
@@ -81,15 +82,16 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
     try:
         if url.startswith("duckdb://"):
             path = duckdb_path(url)
+            options = _duckdb_options()
             if path is None:
-                return ibis.duckdb.connect()
+                return ibis.duckdb.connect(**options)
             if not path.exists():
                 raise DatabaseError(
                     f"no survey database at {path}: create one with `cxresearch demo-data` "
                     f"or point CX_DATABASE_URL at yours"
                 )
             try:
-                return ibis.duckdb.connect(str(path), read_only=read_only)
+                return ibis.duckdb.connect(str(path), read_only=read_only, **options)
             except Exception as exc:  # noqa: BLE001 - duckdb's errors, told in one line
                 raise duckdb_open_error(path, exc) from None
         if url.startswith(("postgres://", "postgresql://")):
@@ -101,6 +103,18 @@ def connect(url: str | None = None, *, read_only: bool = True) -> ibis.BaseBacke
         raise
     except Exception as exc:  # the driver's own error, with the password removed
         raise DatabaseError(credentials.connection_error(url, exc)) from None
+
+
+def _duckdb_options() -> dict:
+    """DuckDB settings from the environment: ``threads`` from ``CX_DUCKDB_THREADS``."""
+    value = os.environ.get(DUCKDB_THREADS_ENV, "").strip()
+    if not value:
+        return {}
+    if not value.isdigit() or int(value) < 1:
+        raise DatabaseError(
+            f"{DUCKDB_THREADS_ENV} must be a whole number of threads (1 or more), got {value!r}"
+        )
+    return {"threads": int(value)}
 
 
 def _connect_postgres(url: str) -> ibis.BaseBackend:

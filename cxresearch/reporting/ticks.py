@@ -9,16 +9,27 @@ before returns the same answer without computing it again; any change of view li
 data limits or axis length (what a locator reads) computes afresh. Since only the last
 answer is kept, a wrapped ticker's own state (a date formatter's unit, a scalar
 formatter's offset) is always the state its last answer left.
+
+Each measurement also sets every tick's position and label again and picks the ticks
+inside the view (matplotlib's ``Axis._update_ticks``): :func:`remembered` lets an axis
+whose tick locations, labels, view and scale are those of its last update return the
+ticks it returned then (:class:`_LastTicks`), already placed and labelled. Within the
+block a text measured again as before (same string, font, alignment, rotation, renderer
+and dpi) gets its last layout too (:func:`_text_layouts`): matplotlib lays a text out anew
+on every measurement, and a chart measures each tick label several times.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter, Locator, NullLocator
 
 
@@ -100,6 +111,89 @@ class _LastFormatter(Formatter):
         return getattr(self.__dict__["inner"], name)
 
 
+class _LastTicks:
+    """An axis's tick update that returns its last ticks when nothing it reads changed.
+
+    What matplotlib's ``Axis._update_ticks`` reads: each tick group's visibility, locations
+    and labels (answered by the remembered locator and formatter), the view interval, the
+    scale and the tick lists. When all are as at the last update, the ticks hold these
+    locations and labels already and the same ones lie inside the view.
+    """
+
+    def __init__(self, axis: Axis) -> None:
+        self.axis, self.inner = axis, axis._update_ticks  # noqa: SLF001 - see the class notes
+        self._key: tuple | None = None
+        self._ticks: list = []
+
+    def _group(self, ticker, kw: dict, locate) -> tuple | None:
+        axis = self.axis
+        if not axis._tick_group_visible(kw) or isinstance(ticker.locator, NullLocator):  # noqa: SLF001
+            return None
+        locs = tuple(locate())
+        return locs, tuple(ticker.formatter.format_ticks(locs))
+
+    def __call__(self) -> list:
+        axis = self.axis
+        try:
+            key = (
+                self._group(axis.major, axis._major_tick_kw, axis.get_majorticklocs),  # noqa: SLF001
+                self._group(axis.minor, axis._minor_tick_kw, axis.get_minorticklocs),  # noqa: SLF001
+                tuple(axis.get_view_interval()), axis.get_scale(),
+                id(axis.majorTicks), len(axis.majorTicks),
+                id(axis.minorTicks), len(axis.minorTicks),
+            )  # fmt: skip
+        except (AttributeError, NotImplementedError):  # an axis that cannot say: no memory
+            return self.inner()
+        if key != self._key:
+            self._ticks = self.inner()
+            # the update may have made ticks (the lists grew): key the state it left
+            self._key = (*key[:4], id(axis.majorTicks), len(axis.majorTicks),
+                         id(axis.minorTicks), len(axis.minorTicks))  # fmt: skip
+        return list(self._ticks)
+
+
+@contextlib.contextmanager
+def _text_layouts() -> Iterator[None]:
+    """Within the block, a text laid out as before gets its last layout (matplotlib's own).
+
+    ``Text._get_layout`` gives a text's box and lines relative to its anchor, from its
+    string, font, line spacing, alignment, rotation, the figure's dpi and the renderer
+    (its metrics): all are the key, per renderer (kept weakly), so a later renderer or
+    any changed property lays out anew. Wrapped and TeX texts are always laid out anew.
+    The memory lasts for the block only.
+    """
+    own = Text._get_layout  # noqa: SLF001 - what is remembered; put back on exit
+    if getattr(own, "remembers", False):  # an enclosing block remembers already
+        yield
+        return
+    memory: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def layout(text: Text, renderer):
+        if text.get_wrap() or text.get_usetex():
+            return own(text, renderer)
+        try:
+            known = memory.setdefault(renderer, {})
+        except TypeError:  # a renderer that cannot be referenced weakly
+            return own(text, renderer)
+        key = (
+            text.get_text(), text.get_fontproperties().copy(), text.get_parse_math(),
+            text.get_linespacing(), text.get_rotation(), text.get_rotation_mode(),
+            text.get_horizontalalignment(), text.get_verticalalignment(),
+            text._get_multialignment(), text.get_figure(root=True).dpi,  # noqa: SLF001
+        )  # fmt: skip
+        if key not in known:
+            known[key] = own(text, renderer)
+        box, lines, corner = known[key]
+        return box.frozen(), list(lines), corner
+
+    layout.remembers = True  # type: ignore[attr-defined]
+    Text._get_layout = layout  # noqa: SLF001
+    try:
+        yield
+    finally:
+        Text._get_layout = own  # noqa: SLF001
+
+
 @contextlib.contextmanager
 def remembered(fig: Figure) -> Iterator[Figure]:
     """Within the block, every axis of ``fig`` answers repeated tick questions from memory.
@@ -120,9 +214,19 @@ def remembered(fig: Figure) -> Iterator[Figure]:
                 seen.add(id(ticker))
                 wrapped.append((ticker, locator, formatter))
                 ticker.locator, ticker.formatter = _LastLocator(locator), _LastFormatter(formatter)
+    updates: list[Axis] = []  # axes whose tick update remembers its last answer
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if hasattr(Axis, "_update_ticks") and "_update_ticks" not in vars(axis):
+                axis._update_ticks = _LastTicks(axis)  # noqa: SLF001 - an instance's own
+                updates.append(axis)
     try:
-        yield fig
+        with _text_layouts():
+            yield fig
     finally:
+        for axis in updates:
+            if isinstance(vars(axis).get("_update_ticks"), _LastTicks):
+                del axis._update_ticks  # noqa: SLF001 - matplotlib's own method again
         for ticker, locator, formatter in wrapped:
             if isinstance(ticker.locator, _LastLocator) and ticker.locator.inner is locator:
                 ticker.locator = locator

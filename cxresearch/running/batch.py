@@ -34,7 +34,13 @@ from cxresearch.running.schedule import load_schedule as load_schedule
 from cxresearch.running.schedule import resolve_period
 from cxresearch.running.workers import Job as Job
 from cxresearch.running.workers import context as worker_context
-from cxresearch.running.workers import init_worker, run_job, stop_starter
+from cxresearch.running.workers import (
+    init_worker,
+    models_needed,
+    run_job,
+    starter_preloads,
+    stop_starter,
+)
 
 
 @dataclass
@@ -266,8 +272,10 @@ def _execute(
             initargs=(batch.database, os.getpid(), forked, dict(os.environ), os.getcwd()),
         )
         try:
-            pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
-                       for p in payloads}  # fmt: skip
+            # the first submit starts the workers' starter: statsmodels only if a notebook models
+            with starter_preloads(models_needed({j.spec.notebook for j in todo})):
+                pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
+                           for p in payloads}  # fmt: skip
             counts["running"] = min(workers, len(pending))
             while pending:
                 left = None if deadline is None else deadline - time.monotonic()

@@ -157,6 +157,8 @@ def build(kind: type[HTMLExporter] = _Exporter) -> tuple[HTMLExporter, _Structur
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        # the notebook is validated once, after the last step, not after each of ~15
+        optimistic_validation=True,
         # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
         config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
     )

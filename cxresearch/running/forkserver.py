@@ -55,16 +55,21 @@ import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
 """
 
-#: What a batch imports once for all its workers and kernels: the kernels' modules, the
-#: models' statsmodels, and what a worker runs (Papermill, nbclient, the HTML exporter);
-#: then the first-use work of a report (:func:`cxresearch.reporting.warmup.warm`), which
-#: every kernel would otherwise repeat. A single run (:data:`PRELOAD`) leaves it to its
-#: one kernel, which would do it anyway.
-PRELOAD_BATCH = (
-    PRELOAD
-    + """
+#: The models' statsmodels (about 1 s of CPU), preloaded by a batch whose notebooks model.
+PRELOAD_MODELS = """
 import scipy.stats, statsmodels.api, statsmodels.formula.api, statsmodels.duration.survfunc
 import cxresearch.stats.models, cxresearch.stats.retention, cxresearch.stats.drivers
+"""
+
+#: What a batch imports once for all its workers and kernels: the kernels' modules, the
+#: models' statsmodels (:data:`PRELOAD_MODELS`), and what a worker runs (Papermill,
+#: nbclient, the HTML exporter); then the first-use work of a report
+#: (:func:`cxresearch.reporting.warmup.warm`), which every kernel would otherwise repeat.
+#: A single run (:data:`PRELOAD`) leaves it to its one kernel, which would do it anyway.
+PRELOAD_BATCH = (
+    PRELOAD
+    + PRELOAD_MODELS
+    + """
 import papermill, papermill.engines, nbclient, nbconvert, jupyter_client
 import cxresearch.running.runner, cxresearch.running.kernels, cxresearch.running.publish
 import cxresearch.reporting.warmup
@@ -404,7 +409,8 @@ def _kernel(request: dict) -> None:
         os.close(null)
         from ipykernel.kernelapp import IPKernelApp
 
-        argv = ["-f", request["connection_file"]]
+        # a report needs no input history on disk: no SQLite file shared by parallel kernels
+        argv = ["-f", request["connection_file"], "--HistoryManager.enabled=False"]
         sys.argv = [sys.executable, "-m", "ipykernel_launcher", *argv]
         app = IPKernelApp.instance(parent_handle=os.getppid())
         app.initialize(argv)

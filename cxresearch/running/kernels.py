@@ -241,13 +241,19 @@ class _Manager(NotebookExecutionManager):
     writes it when the run starts (so the running report's notebook exists, outputs
     empty), when it ends (however it ends: papermill's ``notebook_complete`` runs in a
     ``finally``) and, during a long run, at most every ``autosave_cell_every`` seconds, as
-    papermill does inside a long cell.
+    papermill does inside a long cell. When the engine returns normally it does not write
+    at the end (``papermill_writes``): ``papermill.execute_notebook`` writes the notebook
+    itself right after, with the error cell when a cell failed.
     """
 
     _started = False
+    #: Set when the engine returned normally: papermill writes the notebook next.
+    papermill_writes = False
 
     def save(self, **kwargs) -> None:
         """Write the notebook at the start, at the end, or if the last write is old enough."""
+        if self.papermill_writes:
+            return
         since = (self.now() - self.last_save_time).total_seconds()
         first, self._started = not self._started, True
         if not first and self.end_time is None and since < (self.autosave_cell_every or 1e9):
@@ -276,9 +282,13 @@ class _Engine(NBClientEngine):
         nb_man.notebook_start()
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
-        finally:
+        except BaseException:  # a dead kernel, a time-out: what ran is written here
             nb_man.cleanup_pbar()
             nb_man.notebook_complete()
+            raise
+        nb_man.cleanup_pbar()
+        nb_man.papermill_writes = True  # papermill writes the executed notebook next
+        nb_man.notebook_complete()
         return nb_man.nb
 
     @classmethod

@@ -144,7 +144,7 @@ def execute(
         km = kernel.ready()
         if watchdog:
             watchdog.start()
-        papermill.execute_notebook(
+        executed = papermill.execute_notebook(
             str(path),
             str(tmp_nb),
             parameters=values,
@@ -190,7 +190,7 @@ def execute(
         kernel.shutdown()
 
     seconds = time.perf_counter() - t0
-    executed = nbformat.read(tmp_nb, as_version=4)
+    # the notebook papermill wrote to tmp_nb, in memory: not read back and validated again
     provenance = {
         **record,
         "parameters": run.effective_parameters,
