@@ -19,10 +19,8 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: CX_DATABASE_URL, else data/cx.duckdb)."),
-]
+DB_HELP = "Database URL or DuckDB file (default: CX_DATABASE_URL, else data/cx.duckdb)."
+DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
 
 
 def _version(value: bool) -> None:

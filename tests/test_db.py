@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from cxresearch.data import db, demo, fingerprints
+from cxresearch.data import db, demo, fingerprints, urls
 from cxresearch.data.schema import TABLES
 from cxresearch.data.tablenames import TABLE_NAMES
 from cxresearch.errors import DatabaseError
@@ -46,6 +46,13 @@ def test_duckdb_path_forms(tmp_path):
     assert str(db.duckdb_path("duckdb:///data/cx.duckdb")) == "data/cx.duckdb"
     assert str(db.duckdb_path("duckdb:////abs/cx.duckdb")) == "/abs/cx.duckdb"
     assert db.duckdb_path("postgresql://h/db") is None
+
+
+def test_a_bare_path_is_a_duckdb_file_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert urls.database_url("wave.duckdb") == f"duckdb:///{tmp_path / 'wave.duckdb'}"
+    assert urls.database_url(str(tmp_path / "x.duckdb")) == f"duckdb:///{tmp_path / 'x.duckdb'}"
+    assert urls.database_url("postgresql://h/db") == "postgresql://h/db"
 
 
 def test_connect_missing_file_says_what_to_do(tmp_path):

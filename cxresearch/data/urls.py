@@ -43,7 +43,8 @@ def database_url(url: str | None = None) -> str:
     url
         An explicit URL (from ``--db``). Empty or ``None`` falls back to
         ``CX_DATABASE_URL``, then to the secrets file, then to the embedded default
-        ``data/cx.duckdb``.
+        ``data/cx.duckdb``. A value without ``://`` is the path of a DuckDB file,
+        relative to the current folder (``--db /tmp/cx.duckdb``, ``--db wave.duckdb``).
 
     Returns
     -------
@@ -58,6 +59,8 @@ def database_url(url: str | None = None) -> str:
         or credentials.read_secrets().get(config.DATABASE_URL_ENV)
         or f"duckdb:///{config.DEFAULT_DATABASE_PATH}"
     )
+    if "://" not in url and not url.startswith(":"):  # a file path: a DuckDB file
+        url = f"duckdb:///{Path(url).expanduser().resolve()}"
     for scheme in FILE_SCHEMES:
         path = duckdb_path(url, scheme)
         if path is not None and not path.is_absolute():
