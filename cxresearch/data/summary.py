@@ -72,10 +72,11 @@ def refresh(session) -> bool:
     for name in _TABLES:
         columns = summaryrows.COLUMNS.get(name, "(responses BIGINT)")
         session.execute(f"CREATE TABLE {name} {columns}")
-    for statement in summaryrows.codes_sql():
-        session.execute(statement)
-    session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # one pass, both measures
-    session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(SUMMARY)}")
+    with summaryrows.joins_as_written(session):
+        for statement in summaryrows.codes_sql():
+            session.execute(statement)
+        session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # both measures
+        session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(SUMMARY)}")
     session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
     return True
 

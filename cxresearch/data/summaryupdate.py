@@ -104,7 +104,8 @@ def finish(session, plan: Plan) -> str:
             session.execute(how, plan.added)
             new, cells = "response_days_new", summaryrows.CELLS  # the new cells, then their months
             session.execute(f"CREATE TEMP TABLE {new} {summaryrows.COLUMNS[cells]}")
-            session.execute(f"INSERT INTO {new} {summaryrows.rows_sql(where)}", plan.added)
+            with summaryrows.joins_as_written(session):
+                session.execute(f"INSERT INTO {new} {summaryrows.rows_sql(where)}", plan.added)
             session.execute(f"INSERT INTO {cells} SELECT * FROM {new}")
             session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(new)}")
             session.execute(f"DROP TABLE {new}")
