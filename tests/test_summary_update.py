@@ -279,7 +279,13 @@ def test_an_older_summary_is_not_used_and_is_rebuilt(url, tmp_path, ways):
     metrics read its rows until an import rebuilds the summary in this version's tables,
     dropping the old ones. Oracle: the row path, and a rebuilt summary (``_check``)."""
     raw = duckdb.connect(str(db.duckdb_path(url)))
-    for name in (summary.SUMMARY, summaryrows.WHO, summaryrows.HOW, summary.ROWS):
+    for name in (
+        summary.SUMMARY,
+        summaryrows.MONTHS,
+        summaryrows.WHO,
+        summaryrows.HOW,
+        summary.ROWS,
+    ):
         raw.execute(f"DROP TABLE {name}")
     raw.execute(
         "CREATE TABLE response_summary (day DATE, segment VARCHAR, country VARCHAR, "
