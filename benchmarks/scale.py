@@ -6,8 +6,9 @@ Two analyses over a DuckDB survey database of the cxresearch schema:
 * the intent calibration (``cxresearch.stats.models.intent_calibration``: per-score counts of
   who actually recommended, with Wilson intervals).
 
-Three ways: ``summary`` reads the per-day summary table (``response_summary``, built once
-after the rows are written, as imports do; its build time is printed too); ``rows``
+Three ways: ``summary`` reads the per-day summary (``response_days``, and its per-month
+sums ``response_months``, built once after the rows are written, as imports do; its build
+time is printed too); ``rows``
 aggregates the rows inside DuckDB (``summary.rows_only()``: the join of responses and
 customers, then the grouping); the naive way loads the rows it needs (four response
 columns and the customers' segment) into pandas, joins and groups there. Each way runs in

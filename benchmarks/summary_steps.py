@@ -59,7 +59,7 @@ def _timed(step_of, fn):
 def _query_step(con, sql: str) -> str:
     if "max(responses)" in sql:
         return "usable check"
-    return "intent query" if "'yes'" in sql else "nps query"
+    return "intent query" if "recommended IN" in sql or "'yes'" in sql else "nps query"
 
 
 def one_round(path: Path) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cxresearch import compare, metrics, models
-from cxresearch.data import db, demo, summary
+from cxresearch.data import db, demo, summary, summaryquery, summaryrows
 from cxresearch.data.filters import filter_dates
 
 CASES = 30
@@ -80,6 +80,9 @@ def _random_case(rng: np.random.Generator, tables) -> dict:
         return first + dt.timedelta(days=int(rng.integers(0, span + 1)))
 
     start, end = sorted([day(), day()])
+    if rng.random() < 0.4:  # whole months: read from the months' table
+        start = start.replace(day=1)
+        end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     segments = sorted(tables["customers"]["segment"].dropna().unique())
     countries = sorted(tables["customers"]["country"].dropna().unique())
     n_by = int(rng.integers(0, 3))
@@ -104,12 +107,14 @@ def test_summary_gives_the_rows_numbers(engine, request, tables):
     try:
         assert summary.usable(con), "write_tables must leave a summary of its responses"
         rng = np.random.default_rng(2026)
+        read = set()
         for i in range(CASES):
             case = _random_case(rng, tables)
             by, weights = case.pop("by"), case.pop("weights")
             r = db.read_responses(con, **case)
             what = f"case {i}: {case}, by={by}, weights={weights}"
             assert summary.route(r, by, weights) is not None, what
+            read.add(summaryquery.table(summary.route(r, by, weights)))
             for fn in (metrics.nps, metrics.csat, models.intent_counts):
                 fast = fn(r, by=by, weights=weights)
                 with summary.rows_only():
@@ -125,6 +130,7 @@ def test_summary_gives_the_rows_numbers(engine, request, tables):
                     before = fn(filter_dates(r, "responded_at", *previous), by=by,
                                 weights=weights)  # fmt: skip
                 _same(fast, compare.difference(now, before, on=by), f"change {fn} {what}")
+        assert read == {f"{summaryrows.CELLS} s", f"{summaryrows.MONTHS} s"}  # both were read
     finally:
         con.disconnect()
 
@@ -134,11 +140,12 @@ def test_summary_counts_every_response(duck_url, tables):
     try:
         s = con.table(summary.SUMMARY).to_pandas()
         r = tables["responses"]
-        assert s.loc[s["measure"] == "nps", "n"].sum() == r["nps"].notna().sum()
-        assert s.loc[s["measure"] == "csat", "n"].sum() == r["csat"].notna().sum()
+        nps, csat = (s["measure"] == summaryrows.MEASURES[m] for m in ("nps", "csat"))
+        assert s.loc[nps, "n"].sum() == r["nps"].notna().sum()
+        assert s.loc[csat, "n"].sum() == r["csat"].notna().sum()
         weighted = r.loc[r["nps"].notna(), "weight"]
-        assert s.loc[s["measure"] == "nps", "sum_w"].sum() == pytest.approx(weighted.sum())
-        assert s.loc[s["measure"] == "nps", "sum_w2"].sum() == pytest.approx((weighted**2).sum())
+        assert s.loc[nps, "sum_w"].sum() == pytest.approx(weighted.sum())
+        assert s.loc[nps, "sum_w2"].sum() == pytest.approx((weighted**2).sum())
     finally:
         con.disconnect()
 

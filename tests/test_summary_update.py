@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxresearch.data import db, demo, imports, sqlsession, summary, summaryupdate
+from cxresearch.data import db, demo, imports, sqlsession, summary, summaryrows, summaryupdate
 from cxresearch.stats import metrics, models
 
 HEADER = ("response_id,customer_id,responded_at,nps,csat,recommended_last_12m,segment,"
           "country,industry,touchpoint,language,comment,weight")  # fmt: skip
 KEYS = ("day, segment, country, touchpoint, language, survey_id, measure, score, scale_min, "
         "scale_max, recommended")  # fmt: skip
+LABELLED = summaryrows.decoded_sql()  # the summary's rows with their labels
 
 
 @pytest.fixture()
@@ -105,7 +106,7 @@ def _check(url: str, tmp_path: Path) -> None:
         summary.refresh(session)
     finally:
         session.close()
-    sums = f"SELECT {KEYS}, sum(n), sum(sum_w), sum(sum_w2) FROM {summary.SUMMARY} GROUP BY ALL"
+    sums = f"SELECT {KEYS}, sum(n), sum(sum_w), sum(sum_w2) FROM ({LABELLED}) s GROUP BY ALL"
     got, want = (
         duckdb.connect(str(p), read_only=True).execute(f"{sums} ORDER BY ALL").df()
         for p in (path, copy)
@@ -153,7 +154,7 @@ def test_two_imports_append_and_equal_a_rebuild(url, tmp_path, ways):
     con = duckdb.connect(str(db.duckdb_path(url)), read_only=True)
     try:
         rows, keys = con.execute(
-            f"SELECT count(*), count(DISTINCT ({KEYS})) FROM {summary.SUMMARY}"
+            f"SELECT count(*), count(DISTINCT ({KEYS})) FROM ({LABELLED}) s"
         ).fetchone()
     finally:
         con.close()
@@ -270,4 +271,52 @@ def test_rows_are_stored_under_the_source_the_import_reports(url, tmp_path, ways
     assert (again.source, again.replaced) == ("w", 3)
     assert stored() == {"w": 5, "w:b.csv": 4, "w:eu.csv": 2}
     assert ways == ["appended", "rebuilt"]
+    _check(url, tmp_path)
+
+
+def test_an_older_summary_is_not_used_and_is_rebuilt(url, tmp_path, ways):
+    """A file whose summary an earlier version wrote (``response_summary``, text labels):
+    metrics read its rows until an import rebuilds the summary in this version's tables,
+    dropping the old ones. Oracle: the row path, and a rebuilt summary (``_check``)."""
+    raw = duckdb.connect(str(db.duckdb_path(url)))
+    for name in (
+        summary.SUMMARY,
+        summaryrows.MONTHS,
+        summaryrows.WHO,
+        summaryrows.HOW,
+        summary.ROWS,
+    ):
+        raw.execute(f"DROP TABLE {name}")
+    raw.execute(
+        "CREATE TABLE response_summary (day DATE, segment VARCHAR, country VARCHAR, "
+        "touchpoint VARCHAR, language VARCHAR, survey_id BIGINT, measure VARCHAR, "
+        "score INTEGER, scale_min INTEGER, scale_max INTEGER, recommended VARCHAR, n BIGINT, "
+        "sum_w DOUBLE, sum_w2 DOUBLE)"
+    )
+    raw.execute(
+        "INSERT INTO response_summary SELECT CAST(responded_at AS DATE), 'B2B', 'SE', "
+        "touchpoint, language, survey_id, 'nps', nps, NULL, NULL, recommended_last_12m, "
+        "count(*), sum(weight), sum(weight * weight) FROM responses GROUP BY ALL"
+    )
+    raw.execute("CREATE TABLE response_summary_rows AS SELECT count(*) AS responses FROM responses")
+    raw.close()
+    con = db.connect(url)
+    try:
+        assert not summary.usable(con)
+        r = db.read_responses(con)
+        for fn in (metrics.nps, models.intent_counts):
+            fast = fn(r, by=["segment"], weights="weight")
+            with summary.rows_only():
+                slow = fn(r, by=["segment"], weights="weight")
+            pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12)
+    finally:
+        con.disconnect()
+    imports.import_files([_csv(tmp_path / "a.csv", _known(url, 3))], database=url)
+    assert ways == ["rebuilt"]
+    raw = duckdb.connect(str(db.duckdb_path(url)), read_only=True)
+    try:
+        names = {row[0] for row in raw.execute("SHOW TABLES").fetchall()}
+    finally:
+        raw.close()
+    assert not names & set(summary.OLD) and summary.ROWS in names
     _check(url, tmp_path)

@@ -1,13 +1,15 @@
 """Per-day sufficient statistics of the responses: reports answered without reading rows.
 
-``response_summary`` holds, per day x segment x country x touchpoint x language x survey,
-the count of respondents and the sums of their weights and squared weights for every
-recommend score (0-10, with the yes/no/unknown answer of ``recommended_last_12m``) and every
-CSAT rating (with the scale it was given on). :func:`write_tables
-<cxresearch.data.write.write_tables>` and ``demo-data`` rebuild it in the same transaction
-that writes the responses (:func:`refresh`), imports append to it or rebuild it
-(:mod:`cxresearch.data.summaryupdate`); ``response_summary_rows`` records how many
-responses it was built from.
+``response_days`` holds, per day x segment x country x touchpoint x language x survey (as
+small integer codes, :mod:`cxresearch.data.summaryrows`), the count of respondents and the
+sums of their weights and squared weights for every recommend score (0-10, with the
+yes/no/other answer of ``recommended_last_12m``) and every CSAT rating (with the scale it
+was given on); ``response_months`` holds the same sums per month, which queries whose
+dates are whole months read. :func:`write_tables <cxresearch.data.write.write_tables>` and
+``demo-data`` rebuild them in the same transaction that writes the responses
+(:func:`refresh`), imports append to them or rebuild them
+(:mod:`cxresearch.data.summaryupdate`); ``response_days_rows`` records how many responses
+they were built from.
 
 NPS, CSAT and intent counts on responses read with :func:`cxresearch.data.db.read_responses`
 (its date, segment and country filters) grouped by these columns (and ``month``), unweighted
@@ -22,8 +24,6 @@ aggregates the rows through Ibis, as before; both give the same numbers
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import re
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -33,48 +33,20 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.formats.pandas import PandasData
 
-from cxresearch.data import summaryrows
+from cxresearch.data import summaryquery, summaryrows
 from cxresearch.data.filters import as_date, origin
 from cxresearch.data.periods import PERIOD as PERIOD
 from cxresearch.data.periods import with_periods as with_periods
 
-SUMMARY = "response_summary"
-ROWS = "response_summary_rows"
+SUMMARY = summaryrows.CELLS
+ROWS = "response_days_rows"
+#: The summary tables of versions before the coded cells: dropped when the summary is rebuilt.
+OLD = ("response_summary", "response_summary_rows")
 
 #: Columns a metric may group by and still be answered from the summary.
 GROUPS = ("segment", "country", "touchpoint", "language", "survey_id", "month")
 #: Backends that run the summary SQL; others (Spark) aggregate rows.
 ENGINES = ("duckdb", "postgres")
-
-_COLUMNS = """(
-    day DATE, segment VARCHAR, country VARCHAR, touchpoint VARCHAR, language VARCHAR,
-    survey_id BIGINT, measure VARCHAR, score INTEGER, scale_min INTEGER, scale_max INTEGER,
-    recommended VARCHAR, n BIGINT, sum_w DOUBLE PRECISION, sum_w2 DOUBLE PRECISION
-)"""
-
-
-def _per_measure(measure: str, *, scales: bool = True) -> str:
-    """The summary rows of one measure (:data:`summaryrows.NAMES`), from the responses (SQL).
-
-    ``scales=False`` reads a ``responses`` table without ``csat_min``/``csat_max`` (written
-    by an older version, or by a team's own loader): every rating on the default scale.
-    """
-    none, said = "CAST(NULL AS INTEGER)", "r.recommended_last_12m"
-    scale = ["r.csat_min", "r.csat_max"] if scales else []
-    cols, keys = {
-        "nps": (["r.nps", none, none, said], ["r.nps", said]),
-        "csat": (["r.csat", *(scale or [none, none]), "CAST(NULL AS VARCHAR)"], ["r.csat", *scale]),
-    }[measure]  # fmt: skip
-    w = "CAST(r.weight AS DOUBLE PRECISION)"
-    select = ", ".join(
-        [*summaryrows.DIMS, f"'{measure}'", *(f"CAST({c} AS INTEGER)" if i < 3 else c
-                                   for i, c in enumerate(cols))]
-    )  # fmt: skip
-    return (
-        f"SELECT {select}, count(*), sum({w}), sum({w} * {w}) "
-        "FROM responses r LEFT JOIN customers c ON r.customer_id = c.customer_id "
-        f"WHERE r.{measure} IS NOT NULL GROUP BY {', '.join([*summaryrows.DIMS, *keys])}"
-    )
 
 
 def refresh(session) -> bool:
@@ -92,22 +64,29 @@ def refresh(session) -> bool:
         that no stale summary outlives the responses it described.
     """
     tables = session.tables()
+    for name in (*OLD, *_TABLES):  # the tables of earlier versions go too
+        if name in tables:
+            session.execute(f"DROP TABLE {name}")
     if not {"responses", "customers"} <= tables:
-        session.execute(f"DROP TABLE IF EXISTS {SUMMARY}")
-        session.execute(f"DROP TABLE IF EXISTS {ROWS}")
         return False
-    session.execute(f"CREATE TABLE IF NOT EXISTS {SUMMARY} {_COLUMNS}")
-    session.execute(f"CREATE TABLE IF NOT EXISTS {ROWS} (responses BIGINT)")
-    session.execute(f"DELETE FROM {SUMMARY}")
-    session.execute(f"DELETE FROM {ROWS}")
-    session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # one pass, both measures
+    for name in _TABLES:
+        columns = summaryrows.COLUMNS.get(name, "(responses BIGINT)")
+        session.execute(f"CREATE TABLE {name} {columns}")
+    with summaryrows.joins_as_written(session):
+        for statement in summaryrows.codes_sql():
+            session.execute(statement)
+        session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # both measures
+        session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(SUMMARY)}")
     session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
     return True
 
 
+_TABLES = (SUMMARY, summaryrows.MONTHS, summaryrows.WHO, summaryrows.HOW, ROWS)
+
+
 def present(session) -> bool:
-    """Whether the database of an open session holds a summary (built by any version)."""
-    return {SUMMARY, ROWS} <= session.tables()
+    """Whether the database of an open session holds a summary of this version's tables."""
+    return set(_TABLES) <= session.tables()
 
 
 _ROUTING = threading.local()
@@ -191,71 +170,17 @@ def route(t: ir.Table, by: Sequence[str], weights: str | None) -> tuple | None:
     return found
 
 
-def _quote(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _between(first: dt.date | None, last: dt.date | None) -> list[str]:
-    """SQL conditions keeping the days from ``first`` to ``last``, both included."""
-    out = []
-    if first:
-        out.append(f"day >= DATE '{first.isoformat()}'")
-    if last:
-        out.append(f"day < DATE '{(last + dt.timedelta(days=1)).isoformat()}'")
-    return out
-
-
-def _where(found: tuple, measure: str | None) -> list[str]:
-    _, start, end, segment, country = found[:5]
-    where = [f"measure = '{measure}'" if measure else "TRUE", *_between(start, end)]
-    if len(found) > 5:
-        a, b = (" AND ".join(_between(*p)) or "TRUE" for p in found[5])
-        where.append(f"(({a}) OR ({b}))")
-    for column, values in (("segment", segment), ("country", country)):
-        if values:
-            where.append(f"{column} IN ({', '.join(_quote(v) for v in values)})")
-    return where
-
-
-def _group_sql(column: str, found: tuple) -> str:
-    if column == PERIOD:
-        first = " AND ".join(_between(*found[5][0])) or "TRUE"
-        return f"CASE WHEN {first} THEN 'a' ELSE 'b' END"
-    return "(day - CAST(EXTRACT(DAY FROM day) - 1 AS INTEGER))" if column == "month" else column
-
-
-#: Summary columns an aggregate may read besides the sums (``n``, ``sum_w``, ``sum_w2``).
-_CELL = ("score", "scale_min", "scale_max", "recommended")
-
-
 def _query(
     found: tuple, measure: str, by: Sequence[str], aggregates: dict[str, str], schema: dict
 ) -> pd.DataFrame:
     """One grouped query over the summary (or the responses), typed as Ibis types its result.
 
-    ``schema`` gives the Ibis type of every output column (groups and aggregates). Rows are
-    summed per group and per cell the aggregates read first, so ``CASE`` runs once per cell.
+    ``schema`` gives the Ibis type of every output column (groups and aggregates).
     """
     con = found[0]
-    if usable(con):
-        source = SUMMARY
-    else:
-        select = _per_measure(measure, scales=_has_scales(con))
-        source = f"(SELECT * FROM ({select}) AS s0 ({', '.join(summaryrows.NAMES)})) AS s"
-    text = " ".join(aggregates.values())
-    read = [c for c in (*_CELL, "n", "sum_w", "sum_w2") if re.search(rf"\b{c}\b", text)]
-    cells = [c for c in _CELL if c not in by and c in read]
-    keys = [_group_sql(c, found) for c in by]
-    inner = [f"{k} AS {c}" for k, c in zip(keys, by, strict=True)] + cells
-    inner += [f"sum({c}) AS {c}" for c in ("n", "sum_w", "sum_w2") if c in read]
-    groups = f" GROUP BY {', '.join([*keys, *cells])}" if keys or cells else ""
-    sql = (
-        f"SELECT {', '.join([*by, *(f'{a} AS {name}' for name, a in aggregates.items())])} "
-        f"FROM (SELECT {', '.join(inner)} FROM {source} "
-        f"WHERE {' AND '.join(_where(found, measure))}{groups}) AS c"
-    )
-    if by:
-        sql += f" GROUP BY {', '.join(by)}"
+    on = usable(con)
+    sql = summaryquery.grouped_sql(found, measure, by, aggregates, summary=on,
+                                   scales=on or _has_scales(con))  # fmt: skip
     rows = _fetch(con, sql)
     frame = pd.DataFrame(rows, columns=[*by, *aggregates])
     out = PandasData.convert_table(frame, ibis.schema({c: schema[c] for c in frame.columns}))
@@ -274,8 +199,9 @@ def csat_scales(t: ir.Table, default: tuple[int, int]) -> list[tuple[int, int]] 
     if found is None or not usable(found[0]):
         return None
     low, high = f"coalesce(scale_min, {int(default[0])})", f"coalesce(scale_max, {int(default[1])})"
-    where = " AND ".join(_where(found, "csat"))
-    rows = _fetch(found[0], f"SELECT DISTINCT {low}, {high} FROM {SUMMARY} WHERE {where}")
+    where = " AND ".join(summaryquery.where(found, "csat"))
+    table = summaryquery.table(found)
+    rows = _fetch(found[0], f"SELECT DISTINCT {low}, {high} FROM {table} WHERE {where}")
     return sorted((int(a), int(b)) for a, b in rows)
 
 
@@ -292,8 +218,9 @@ def holds(t: ir.Table, column: str, at_least: int) -> bool:
         return False
     counted = column in ("nps", "csat")
     what = "coalesce(sum(n), 0)" if counted else f"count(DISTINCT {column})"
-    where = " AND ".join(_where(found, column if counted else None))
-    return int(_fetch(found[0], f"SELECT {what} FROM {SUMMARY} WHERE {where}")[0][0]) >= at_least
+    where = " AND ".join(summaryquery.where(found, column if counted else None))
+    source = summaryquery.labelled([] if counted else [column])
+    return int(_fetch(found[0], f"SELECT {what} FROM {source} WHERE {where}")[0][0]) >= at_least
 
 
 def has_responses(con: ibis.BaseBackend, filters: dict, *, scored: str | None = None) -> bool:
@@ -321,8 +248,8 @@ def has_responses(con: ibis.BaseBackend, filters: dict, *, scored: str | None = 
 
     start, end = (as_date(filters[k]) if filters.get(k) else None for k in ("start", "end"))
     found = (con, start, end, codes(filters.get("segment")), codes(filters.get("country")))
-    where = _where(found, scored)
-    return bool(_fetch(con, f"SELECT 1 FROM {SUMMARY} WHERE {' AND '.join(where)} LIMIT 1"))
+    where = " AND ".join(summaryquery.where(found, scored))
+    return bool(_fetch(con, f"SELECT 1 FROM {summaryquery.table(found)} WHERE {where} LIMIT 1"))
 
 
 def last_response(con: ibis.BaseBackend):
@@ -424,16 +351,17 @@ def intent_counts(t: ir.Table, by: Sequence[str], weights: str | None) -> pd.Dat
     found = route(t, by, weights)
     if found is None:
         return None
-    answered = "recommended IN ('yes', 'no')"
+    yes, no = summaryrows.ANSWERS["yes"], summaryrows.ANSWERS["no"]
+    answered = f"recommended IN ({yes}, {no})"
     aggs = {
-        "recommended": _int("sum(CASE WHEN recommended = 'yes' THEN n ELSE 0 END)"),
-        "not_recommended": _int("sum(CASE WHEN recommended = 'no' THEN n ELSE 0 END)"),
+        "recommended": _int(f"sum(CASE WHEN recommended = {yes} THEN n ELSE 0 END)"),
+        "not_recommended": _int(f"sum(CASE WHEN recommended = {no} THEN n ELSE 0 END)"),
         "unknown": _int(f"sum(CASE WHEN {answered} THEN 0 ELSE n END)"),
     }
     schema = dict.fromkeys(aggs, "int64")
     if weights:
         aggs.update(
-            weighted_recommended="sum(CASE WHEN recommended = 'yes' THEN sum_w ELSE 0.0 END)",
+            weighted_recommended=f"sum(CASE WHEN recommended = {yes} THEN sum_w ELSE 0.0 END)",
             weighted_n=f"sum(CASE WHEN {answered} THEN sum_w ELSE 0.0 END)",
             sum_w2=f"sum(CASE WHEN {answered} THEN sum_w2 ELSE 0.0 END)",
         )

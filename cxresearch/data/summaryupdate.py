@@ -98,11 +98,17 @@ def finish(session, plan: Plan) -> str:
     """
     if plan.appends and summary.present(session):
         if plan.added:
-            marks = ", ".join("?" * len(plan.added))
-            session.execute(
-                f"INSERT INTO {summary.SUMMARY} {summaryrows.rows_sql(f'r.source IN ({marks})')}",
-                plan.added,
-            )
+            where = f"r.source IN ({', '.join('?' * len(plan.added))})"
+            who, how = summaryrows.codes_sql(where)  # codes for new groups first
+            session.execute(who)
+            session.execute(how, plan.added)
+            new, cells = "response_days_new", summaryrows.CELLS  # the new cells, then their months
+            session.execute(f"CREATE TEMP TABLE {new} {summaryrows.COLUMNS[cells]}")
+            with summaryrows.joins_as_written(session):
+                session.execute(f"INSERT INTO {new} {summaryrows.rows_sql(where)}", plan.added)
+            session.execute(f"INSERT INTO {cells} SELECT * FROM {new}")
+            session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(new)}")
+            session.execute(f"DROP TABLE {new}")
             session.execute(f"DELETE FROM {summary.ROWS}")
             session.execute(f"INSERT INTO {summary.ROWS} SELECT count(*) FROM responses")
             return "appended"
