@@ -56,7 +56,7 @@ demo: install ## Build the demo database and render every report
 test: install-dev system-deps ## Lint, then the whole suite (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
+	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --durations=15
 
 test-fast: install-dev ## Lint, then the tests that need no kernel, subprocess, server, browser or Spark
 	$(BIN)/ruff check .
