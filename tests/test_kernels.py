@@ -25,7 +25,7 @@ PROBE = ROOT / "tests" / "notebooks" / "kernel_probe.ipynb"
 
 SCRIPT = textwrap.dedent(
     """
-    import json, os, signal, sys
+    import json, os, signal, sys, time
     from pathlib import Path
     import nbformat
     from cxresearch.errors import ReportError
@@ -36,6 +36,9 @@ SCRIPT = textwrap.dedent(
     results = {"client": os.getpid(), "server": server.pid if server else None,
                "variables": server.variables if server else None}
     for mode in modes:
+        if mode == "wait":  # as a run's command does while it checks its parameters
+            time.sleep(6)
+            continue
         if mode == "exit":  # leave a kernel running, then die without any clean-up
             kernel = kernels.new_kernel(out, kernels.kernel_env(url))
             kernel.ready()
@@ -95,7 +98,7 @@ needs_fork = pytest.mark.skipif(not forkserver.available(), reason="no fork serv
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory, small_url) -> dict:
     out = tmp_path_factory.mktemp("forked")
-    modes = ("leak", "check", "fail", "die", "check", "quit", "hang", "check")
+    modes = ("wait", "leak", "check", "fail", "die", "check", "quit", "hang", "check")
     return _run(small_url, out, *modes, **SECRETS, **PADDING)
 
 
@@ -115,6 +118,9 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     assert all(p["leaked"] == [None, None, None, None] for p in probes)
     # and every kernel starts with the server's imports done (pandas, Ibis, the package)
     assert all(p["preloaded"] == [True, True, True] for p in probes), probes
+    # and with a report's first-use work done by the server while it waited for the first
+    # request (the locale data of the default language among it)
+    assert all("en" in p["warmed"] for p in probes), probes
     # and keeps no input history on disk (a SQLite file every kernel would write)
     assert all(p["history"] is False for p in probes), probes
 

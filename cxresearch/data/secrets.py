@@ -16,7 +16,7 @@ What counts as a credential:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 _SECRET_WORD = (
@@ -101,3 +101,10 @@ def scrub(text: str) -> str:
     for _, pattern in _PATTERNS[1:]:
         text = pattern.sub("***", text)
     return text
+
+
+def drop_secrets(environ: MutableMapping[str, str]) -> None:
+    """Remove the variables whose name or value holds a credential, in place."""
+    for key, value in list(environ.items()):
+        if SECRET_NAME.search(key) or find_secret(value):
+            del environ[key]

@@ -16,6 +16,8 @@ advanced), and the report language stays as it was.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import ibis
 import matplotlib as mpl
@@ -43,46 +45,44 @@ def _metric_table(groups: list, column: str) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def _charts() -> None:
-    """Draw a monthly trend and a bar-like chart through the SVG path, in house style."""
+def _chart(which: str) -> None:
+    """Draw a monthly trend (``"trend"``) or a bar-like chart through the SVG path."""
     months = list(pd.date_range("2026-01-01", periods=6, freq="MS"))
     with mpl.rc_context():  # the theme and anything else set here is undone on exit
         plots.set_theme()
-        for draw in (
-            lambda ax: plots.plot_trend(_metric_table(months, "month"), "month", label="NPS",
-                                        target=0.3, ax=ax),
-            lambda ax: plots.plot_estimates(_metric_table(["SE", "DK", "FI"], "country"),
-                                            "country", label="NPS", ax=ax),
-        ):  # fmt: skip
-            # a figure of its own, outside pyplot: no backend is chosen, none registered
-            fig = Figure()
-            draw(fig.add_subplot())
-            svg.figure_html(fig, "warm-up", prefix=PREFIX)
+        # a figure of its own, outside pyplot: no backend is chosen, none registered
+        fig = Figure()
+        if which == "trend":
+            plots.plot_trend(_metric_table(months, "month"), "month", label="NPS", target=0.3,
+                             ax=fig.add_subplot())  # fmt: skip
+        else:
+            plots.plot_estimates(_metric_table(["SE", "DK", "FI"], "country"), "country",
+                                 label="NPS", ax=fig.add_subplot())  # fmt: skip
+        svg.figure_html(fig, "warm-up", prefix=PREFIX)
 
 
-def _languages() -> None:
-    """Format numbers, dates, countries and a table in every report language."""
+def _language(code: str) -> None:
+    """Format numbers, dates, countries and a table in one report language."""
     changes = compare.difference(
         _metric_table(["SE", "DK", "FI"], "country"),
         _metric_table(["SE", "DK", "FI"], "country"), on="country",
     )  # fmt: skip
     estimates = _metric_table(["SE", "DK", "FI"], "country")
-    for code in LANGUAGES:
-        language = i18n.Language(code)
-        with i18n.using(language):  # the report's language is restored afterwards
-            language.number(1234.5, 1)
-            language.signed(-3.25, 1)
-            language.percent(0.325, 1)
-            language.money(1234.5)
-            language.date(dt.date(2026, 3, 1))
-            language.month(dt.date(2026, 3, 1))
-            language.period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-            language.country("SE")
-            i18n.plural_catalogue(code)  # what ntr reads
-            tables.table(changes, {"country": "country"}, language=language).fmt_change()
-            tables.table(estimates, {"country": "country"}, language=language).fmt_estimate(
-                "NPS"
-            ).to_html("warm-up")
+    language = i18n.Language(code)
+    with i18n.using(language):  # the report's language is restored afterwards
+        language.number(1234.5, 1)
+        language.signed(-3.25, 1)
+        language.percent(0.325, 1)
+        language.money(1234.5)
+        language.date(dt.date(2026, 3, 1))
+        language.month(dt.date(2026, 3, 1))
+        language.period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+        language.country("SE")
+        i18n.plural_catalogue(code)  # what ntr reads
+        tables.table(changes, {"country": "country"}, language=language).fmt_change()
+        tables.table(estimates, {"country": "country"}, language=language).fmt_estimate(
+            "NPS"
+        ).to_html("warm-up")
 
 
 def _ibis() -> None:
@@ -116,12 +116,27 @@ def _ibis() -> None:
         ibis.to_sql(grouped.order_by("month"), dialect="duckdb")
 
 
+def steps() -> list[Callable[[], None]]:
+    """The first-use work of a report in small steps (each 0.1 s or less of CPU).
+
+    A fork server that waits for its first request (``cxresearch run``) does them one by
+    one while no request is waiting, and stops at the first that comes.
+    """
+    first, *others = LANGUAGES  # the default language first: most reports are in it
+    return [
+        functools.partial(_language, first),
+        _ibis,
+        functools.partial(_chart, "trend"),
+        functools.partial(_chart, "bars"),
+        *(functools.partial(_language, code) for code in others),
+    ]
+
+
 def warm() -> None:
     """Do the first-use work of a report now: charts, languages, Ibis, pandas.
 
     Safe in a process that will fork: it starts no thread and opens no connection.
     Nothing it does changes what a report shows (see the module notes).
     """
-    _languages()
-    _ibis()
-    _charts()
+    for step in steps():
+        step()

@@ -33,10 +33,11 @@ import select
 import signal
 import socket
 import stat
-import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping
+
+from cxresearch.running.forkedprocess import ForkedProcess
 
 #: Set to ``0`` to start every kernel as a new process, as before the fork server.
 ENV = "CX_FORK_KERNELS"
@@ -117,52 +118,6 @@ def can_fork_now() -> bool:
     zmq = sys.modules.get("zmq")
     instance = getattr(getattr(zmq, "Context", None), "_instance", None)
     return instance is None or instance.closed
-
-
-class ForkedProcess:
-    """A kernel forked by the server, seen as jupyter_client's provisioner sees a Popen.
-
-    It has the part of ``subprocess.Popen`` the provisioner uses (``pid``, ``poll``,
-    ``wait``, ``send_signal``, ``kill``, ``terminate``). The kernel is the server's
-    child, not ours: we follow it through a pidfd, which becomes readable when the
-    process ends. Its exit status stays with the server, so :attr:`returncode` is minus
-    the signal we sent it, or -1 when it ended by itself.
-    """
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int, pidfd: int) -> None:
-        self.pid, self._pidfd = pid, pidfd
-        self.returncode: int | None = None
-        self._signalled = 0
-
-    def poll(self) -> int | None:
-        """None while the kernel runs, else its (approximate) return code."""
-        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
-            self.returncode = -self._signalled if self._signalled else -1
-            os.close(self._pidfd)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        """Wait for the kernel to end."""
-        if self.returncode is None and not select.select([self._pidfd], [], [], timeout)[0]:
-            raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
-        return self.poll()  # type: ignore[return-value]
-
-    def send_signal(self, signum: int) -> None:
-        """Signal the kernel, if it is still running."""
-        if self.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._pidfd, signum)
-                self._signalled = signum
-
-    def kill(self) -> None:
-        """SIGKILL the kernel."""
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        """SIGTERM the kernel."""
-        self.send_signal(signal.SIGTERM)
 
 
 class ForkServer:
@@ -312,7 +267,9 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the client to handle
     _set_parent_death_signal(SERVER_NAME)
     _close_inherited(keep=sock.fileno())
-    _drop_secrets(os.environ)  # each kernel gets the environment its request carries
+    from cxresearch.data import secrets
+
+    secrets.drop_secrets(os.environ)  # each kernel gets the environment its request carries
     preload(code)  # a failing import fails in the kernel
     # what was imported is shared with every kernel: keep it out of their garbage
     # collections, which would otherwise walk (and so copy) every inherited object
@@ -323,6 +280,12 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     # if an import started one here, kernels must not be forked from this process
     threads = len(os.listdir("/proc/self/task"))
     sock.send(pickle.dumps({"threads": threads, "variables": sorted(os.environ)}))
+    for step in _idle_steps(code):  # a report's first-use work, until a request comes
+        if select.select([sock], [], [], 0)[0]:
+            break
+        with _quiet(), contextlib.suppress(Exception):
+            step()
+        gc.freeze()
     kernels: set[int] = set()
     while True:
         readable, _, _ = select.select([sock], [], [], 1.0)
@@ -352,13 +315,18 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     _reap(kernels, block=True)
 
 
-def _drop_secrets(environ: MutableMapping[str, str]) -> None:
-    """Remove the variables whose name or value holds a credential, in place."""
-    from cxresearch.data import secrets
+def _idle_steps(code: str) -> list:
+    """The server's work while it waits for its first request: a report's first-use work.
 
-    for key, value in list(environ.items()):
-        if secrets.SECRET_NAME.search(key) or secrets.find_secret(value):
-            del environ[key]
+    :func:`cxresearch.reporting.warmup.steps`, unless ``code`` has done it all already.
+    """
+    if "warmup.warm()" in code:
+        return []
+    with contextlib.suppress(Exception):
+        from cxresearch.reporting import warmup
+
+        return warmup.steps()
+    return []
 
 
 @contextlib.contextmanager
