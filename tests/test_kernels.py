@@ -32,9 +32,8 @@ SCRIPT = textwrap.dedent(
     from cxresearch.running import forkserver, kernels, runner, spec
 
     probe, url, out, modes = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:]
-    server = forkserver.shared()
-    results = {"client": os.getpid(), "server": server.pid if server else None,
-               "variables": server.variables if server else None}
+    server = forkserver.shared(wait=False)  # as the command does: it asks for a kernel later
+    results = {"client": os.getpid(), "server": server.pid if server else None}
     for mode in modes:
         if mode == "wait":  # as a run's command does while it checks its parameters
             time.sleep(6)
@@ -57,6 +56,7 @@ SCRIPT = textwrap.dedent(
         nb = nbformat.read(result.ipynb, as_version=4)
         text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         results[run.name] = json.loads(text.strip().splitlines()[-1])
+    results["variables"] = server.variables if server else None
     print(json.dumps(results), flush=True)
     """
 )

@@ -94,6 +94,10 @@ def preload(code: str = PRELOAD) -> None:
 #: threads when a kernel first needs them), so it keeps the one thread it may fork from.
 THREADED = ("numpy", "scipy.linalg", "pyarrow", "duckdb")
 
+#: What the client sends when it starts to wait for the server: a request is coming, so
+#: the server stops (or skips) the first-use work it does while idle.
+WAITING = b"waiting"
+
 _PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
 #: Process names (``ps -e``, ``/proc/<pid>/comm``) of the server and of its kernels.
 SERVER_NAME, KERNEL_NAME = "cx-forkserver", "cx-kernel"
@@ -177,6 +181,7 @@ class ForkServer:
             if self.threads is None:
                 self._sock.settimeout(timeout)
                 try:
+                    self._sock.send(WAITING)  # a request is coming: no first-use work now
                     data = self._sock.recv(1 << 20)  # one message; its size grows with the env
                 except (OSError, TimeoutError):
                     data = b""
@@ -280,7 +285,7 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     # if an import started one here, kernels must not be forked from this process
     threads = len(os.listdir("/proc/self/task"))
     sock.send(pickle.dumps({"threads": threads, "variables": sorted(os.environ)}))
-    for step in _idle_steps(code):  # a report's first-use work, until a request comes
+    for step in _idle_steps(code):  # a report's first-use work, until the client waits
         if select.select([sock], [], [], 0)[0]:
             break
         with _quiet(), contextlib.suppress(Exception):
@@ -295,6 +300,8 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
         data = sock.recv(1 << 20)
         if not data:
             break
+        if data == WAITING:
+            continue
         request = pickle.loads(data)  # noqa: S301 - from our own client, over a socketpair
         try:
             pid = os.fork()
