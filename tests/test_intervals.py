@@ -11,6 +11,28 @@ def test_z_value():
         intervals.z_value(95)
 
 
+@pytest.mark.parametrize("confidence", [0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.999999])
+def test_z_value_is_scipys_normal_quantile(confidence):
+    # oracle: scipy.stats.norm.ppf, the quantile the intervals used before scipy left them
+    from scipy import stats
+
+    expected = stats.norm.ppf(0.5 + confidence / 2)
+    assert intervals.z_value(confidence) == pytest.approx(expected, rel=1e-15, abs=1e-15)
+
+
+def test_two_sided_p_is_scipys_normal_tail():
+    # oracle: 2 * scipy.stats.norm.sf(|z|); 0.05 at z = 1.959964 (the textbook value)
+    from scipy import stats
+
+    z = np.concatenate([np.linspace(-12, 12, 2401), [0.0, 37.5, np.inf, -np.inf]])
+    got = intervals.two_sided_p(z)
+    expected = 2 * stats.norm.sf(np.abs(z))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    assert intervals.two_sided_p(1.959963984540054) == pytest.approx(0.05, abs=1e-15)
+    assert np.isnan(intervals.two_sided_p([np.nan, 1.0])[0])
+    assert intervals.two_sided_p(np.array([[1.0, 2.0]])).shape == (1, 2)
+
+
 def test_wilson_worked_example():
     # Issue 2 worked example: 45 satisfied of 50 -> [0.7864, 0.9565]
     p, se, low, high = intervals.wilson(45, 50)

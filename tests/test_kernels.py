@@ -123,6 +123,8 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     assert all("en" in p["warmed"] for p in probes), probes
     # and keeps no input history on disk (a SQLite file every kernel would write)
     assert all(p["history"] is False for p in probes), probes
+    # and has no debugger: the server treats debugpy as not installed (0.4 s of imports)
+    assert all(p["debugger"] is False for p in probes), probes
 
 
 @needs_fork
@@ -168,6 +170,8 @@ def test_fallback_starts_kernels_as_new_processes(tmp_path, small_url):
     assert {p["ppid"] for p in probes} == {result["client"]}
     assert len({p["pid"] for p in probes}) == 2
     assert probes[1]["leaked"] == [None, None, None, None]
+    # a kernel started as a new process keeps ipykernel's debugger
+    assert all(p["debugger"] is True for p in probes), probes
 
 
 @needs_fork

@@ -2,9 +2,9 @@
 
 The server is forked from the process that renders reports (the ``cxresearch run``
 process, or a batch worker) while that process still has one Python thread and no ZeroMQ
-context. It imports pandas, seaborn, statsmodels, Ibis, ipykernel and cxresearch once,
-then waits for requests on a Unix socket. For each request it forks a child that applies
-the report's working folder and environment, starts a new session and runs ipykernel's
+context. It imports pandas, matplotlib, Ibis, ipykernel and cxresearch once, then waits
+for requests on a Unix socket. For each request it forks a child that applies the
+report's working folder and environment, starts a new session and runs ipykernel's
 ``IPKernelApp`` on the connection file the kernel manager wrote: a real Jupyter kernel,
 whose sockets, threads and event loop are all created after the fork.
 
@@ -18,6 +18,12 @@ the kernels it still has and exits; a kernel whose server dies is killed by the 
 
 :func:`available` says whether this platform can do it (Linux with ``fork`` and
 ``pidfd_open``; not macOS or Windows) and whether ``CX_FORK_KERNELS=0`` turns it off.
+
+Its kernels have no debugger: a report is rendered, never stepped through, and debugpy
+costs every server about 0.4 s to import. The server treats debugpy as not installed,
+which ipykernel supports (its kernels then answer ``kernel_info`` with ``debugger:
+false``); kernels started without the server (``CX_FORK_KERNELS=0``, macOS, Windows) and
+JupyterLab's kernels keep theirs.
 """
 
 from __future__ import annotations
@@ -82,10 +88,21 @@ cxresearch.reporting.warmup.warm()
 def preload(code: str = PRELOAD) -> None:
     """Import ``code``'s modules here, quietly; a module that fails fails where it is used.
 
-    What the imports print (config-folder and debugger warnings) goes to ``/dev/null``.
+    What the imports print (config-folder warnings) goes to ``/dev/null``. debugpy is
+    made unimportable first (:func:`without_debugger`).
     """
+    without_debugger()
     with _quiet(), contextlib.suppress(Exception):
         exec(compile(code, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
+
+
+def without_debugger() -> None:
+    """Make ``import debugpy`` fail in this process, as if debugpy were not installed.
+
+    ipykernel then starts its kernels without a debugger (``ipykernel.debugger`` catches
+    the ``ImportError``). Does nothing once debugpy is imported.
+    """
+    sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type] - import's own "absent"
 
 
 #: Loaded by the client before it forks the server: libraries that start native threads

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from cxresearch.data import summary
 from cxresearch.stats import intervals, metrics
@@ -130,7 +129,7 @@ def difference(
     se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
-    p = 2 * special.ndtr(-np.abs(statistic))  # the normal tail: scipy.stats.norm.sf
+    p = intervals.two_sided_p(statistic)
     p_adjusted = adjust_p(p, adjust)
     # one frame built from its columns at once (not column by column: each insert copies)
     out = {c: merged[c] for c in (*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b")}

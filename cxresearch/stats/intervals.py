@@ -5,17 +5,39 @@ The metrics module aggregates counts in the engine and calls these on the small 
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
-from scipy import special
 
 
 def z_value(confidence: float) -> float:
     """Return the two-sided standard normal quantile for ``confidence`` (0.95 -> 1.96)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
-    # the standard normal quantile (scipy.stats.norm.ppf computes the same ndtri) without
-    # importing scipy.stats, which costs a report's kernel about a second
-    return float(special.ndtri(0.5 + confidence / 2))
+    # the standard normal quantile (scipy.stats.norm.ppf) from the standard library: scipy
+    # costs a report's kernel about half a second to import; it agrees to 1e-15
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def two_sided_p(statistic) -> np.ndarray:
+    """Two-sided p values of standard normal statistics: ``P(|Z| >= |z|)``.
+
+    ``erfc(|z| / sqrt(2))``, the tail ``scipy.stats.norm.sf`` gives twice, without scipy;
+    NaN stays NaN.
+
+    Parameters
+    ----------
+    statistic
+        z statistics (a scalar or an array).
+
+    Returns
+    -------
+    numpy.ndarray
+        One p value per statistic, float.
+    """
+    z = np.abs(np.asarray(statistic, dtype=float))
+    return np.array([math.erfc(v / math.sqrt(2)) for v in z.ravel()], dtype=float).reshape(z.shape)
 
 
 def wilson(successes, n, confidence: float = 0.95):
