@@ -15,19 +15,12 @@ from typing import Any
 import yaml
 from dotenv import load_dotenv
 
+from cxresearch.paths import DATA_DIR as DATA_DIR
+from cxresearch.paths import NOTEBOOKS_DIR as NOTEBOOKS_DIR
+from cxresearch.paths import PARAMS_DIR as PARAMS_DIR
+from cxresearch.paths import PROJECT_ROOT as PROJECT_ROOT
+from cxresearch.paths import REPORTS_DIR as REPORTS_DIR
 
-def _find_root() -> Path:
-    here = Path(__file__).resolve().parent.parent
-    if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir():
-        return here
-    return Path.cwd()
-
-
-PROJECT_ROOT: Path = _find_root()
-NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
-PARAMS_DIR: Path = PROJECT_ROOT / "params"
-REPORTS_DIR: Path = PROJECT_ROOT / "reports"
-DATA_DIR: Path = PROJECT_ROOT / "data"
 DEFAULT_DATABASE_PATH: Path = DATA_DIR / "cx.duckdb"
 
 #: Environment variable holding the survey database URL.

@@ -1,8 +1,9 @@
 """The ``cxresearch`` command's entry point: a report's fork server starts before the CLI loads.
 
 ``cxresearch run`` and ``cxresearch demo`` fork their kernels from a fork server
-(:mod:`cxresearch.running.forkserver`) whose imports (pandas, matplotlib, Ibis, ipykernel)
-are the longest step of a single run. Started here, before Typer and Rich are imported
+(:mod:`cxresearch.running.forkserver`) whose imports (pandas, Ibis, ipykernel, and
+matplotlib when the notebook draws with it: :mod:`cxresearch.running.needs`) are the
+longest step of a single run. Started here, before Typer and Rich are imported
 (about 0.3 s) and before Typer parses the command line, they run on the second core while
 the command loads and checks its parameters. Every other command starts no server.
 
@@ -21,18 +22,26 @@ import sys
 import threading
 from typing import NoReturn
 
-#: The commands that render reports in this process, and what their server imports.
-SERVED = {"run": "PRELOAD", "demo": "PRELOAD_BATCH"}
+#: The commands that render reports in this process.
+SERVED = ("run", "demo")
 
 
 def server_code(args: list[str]) -> str | None:
-    """The name of the preload a command line's fork server imports; None for no server.
+    """What a command line's fork server imports (a preload's code); None for no server.
 
-    Help (``--help``) and other commands start none.
+    ``run`` reads its notebook's code to leave matplotlib out when it draws nothing with
+    it; ``demo`` renders every notebook and imports everything. Help (``--help``) and other
+    commands start none.
     """
     if not args or args[0] not in SERVED or "--help" in args:
         return None
-    return SERVED[args[0]]
+    from cxresearch.running import forkserver, needs
+
+    if args[0] == "demo":
+        return forkserver.PRELOAD_BATCH
+    from cxresearch.paths import NOTEBOOKS_DIR
+
+    return needs.run_code(needs.notebook_of(args, NOTEBOOKS_DIR))
 
 
 def main() -> None:
@@ -41,7 +50,7 @@ def main() -> None:
     if code is not None:
         from cxresearch.running import forkserver
 
-        forkserver.shared(wait=False, code=getattr(forkserver, code))
+        forkserver.shared(wait=False, code=code)
     from cxresearch.cli import app
 
     try:

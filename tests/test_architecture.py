@@ -14,8 +14,8 @@ import cxresearch
 
 PACKAGE = Path(cxresearch.__file__).parent
 #: Lower layers never import higher ones; ``config`` and ``errors`` sit under all of them.
-LAYERS = {"config": 0, "errors": 0, "data": 1, "stats": 2, "reporting": 3, "running": 4, "cli": 5,
-          "launch": 6}  # fmt: skip
+LAYERS = {"paths": 0, "config": 0, "errors": 0, "data": 1, "stats": 2, "reporting": 3,
+          "running": 4, "cli": 5, "launch": 6}  # fmt: skip
 MAX_LINES = 460  # "about 450" (issue 12)
 
 

@@ -228,12 +228,13 @@ def test_workers_share_one_import_and_nothing_outlives_the_batch(tmp_path, small
     assert not [c for c in _below(os.getpid()) if "multiprocessing.forkserver" in c]
 
 
-def test_models_needed_reads_the_notebooks_imports(tmp_path):
+def test_models_and_charts_needed_read_the_notebooks_code(tmp_path):
     """statsmodels is preloaded for a batch only when one of its notebooks imports a module
-    that models; an unreadable notebook counts as one that does."""
+    that models, matplotlib only when one draws with it; an unreadable notebook counts as
+    one that does both."""
     import nbformat
 
-    from cxresearch.running import workers
+    from cxresearch.running import needs as workers
 
     def notebook(name, *sources):
         nb = nbformat.v4.new_notebook()
@@ -254,17 +255,28 @@ def test_models_needed_reads_the_notebooks_imports(tmp_path):
     assert not workers.models_needed([ROOT / "notebooks" / "nps_overview.ipynb"])
     assert workers.models_needed([tmp_path / "missing.ipynb"])
     assert workers.models_needed([churn])  # an import spread over lines
+    bars = notebook("bars", "ax = plots.plot_estimates(table, 'country')")
+    pyplot = notebook("pyplot", "import matplotlib.pyplot as plt\nplt.plot([1, 2])")
+    seaborn = notebook("seaborn", "import seaborn as sns")
+    assert not workers.charts_needed([plain, models, churn])
+    assert workers.charts_needed([plain, bars])
+    assert workers.charts_needed([pyplot])
+    assert workers.charts_needed([seaborn])
+    assert workers.charts_needed([tmp_path / "missing.ipynb"])
+    assert workers.charts_needed([ROOT / "notebooks" / "recommend_intent.ipynb"])
 
 
-@pytest.mark.parametrize("models", ["0", "1"])
-def test_starter_leaves_statsmodels_out_when_no_notebook_models(models):
-    """The batch's starter imports statsmodels only under CX_PRELOAD_MODELS=1 (or unset)."""
+@pytest.mark.parametrize(("models", "charts"), [("0", "0"), ("1", "1"), ("0", "1")])
+def test_starter_leaves_out_what_no_notebook_needs(models, charts):
+    """The batch's starter imports statsmodels only under CX_PRELOAD_MODELS=1 (or unset),
+    matplotlib only under CX_PRELOAD_CHARTS=1 (or unset)."""
     code = (
         "import sys, cxresearch.running.preload\n"
-        "print('statsmodels.api' in sys.modules, 'papermill' in sys.modules,"
-        " 'cxresearch.reporting.warmup' in sys.modules)"
+        "print('statsmodels.api' in sys.modules, 'matplotlib.pyplot' in sys.modules,"
+        " 'papermill' in sys.modules, 'cxresearch.reporting.warmup' in sys.modules)"
     )
-    env = {**os.environ, "CX_PRELOAD_MODELS": models}
+    env = {**os.environ, "CX_PRELOAD_MODELS": models, "CX_PRELOAD_CHARTS": charts}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, cwd=ROOT, check=True)  # fmt: skip
-    assert done.stdout.split() == [str(models == "1"), "True", "True"], done.stdout
+    expected = [str(models == "1"), str(charts == "1"), "True", "True"]
+    assert done.stdout.split() == expected, done.stdout

@@ -18,15 +18,37 @@ ROOT = Path(__file__).resolve().parent.parent
     ("args", "code"),
     [
         (["run", "nps_overview"], "PRELOAD"),
+        (["run", "notebooks/recommend_intent.ipynb"], "PRELOAD_CHARTS+PRELOAD"),
+        (["run", "no_such_notebook"], "PRELOAD_CHARTS+PRELOAD"),
+        (["run", "--params", "params/nps_overview/default.yaml", "nps_overview"],
+         "PRELOAD_CHARTS+PRELOAD"),
         (["demo"], "PRELOAD_BATCH"),
         (["run", "nps_overview", "--help"], None),
         (["batch", "params/schedule.yaml"], None),
         (["--version"], None),
         ([], None),
     ],
-)
-def test_only_rendering_commands_start_a_server(args, code):
-    assert launch.server_code(args) == code
+)  # fmt: skip
+def test_only_rendering_commands_start_a_server(args, code, monkeypatch):
+    """A run imports matplotlib in its server only when its notebook draws with it (or it
+    cannot tell which notebook it is); nps_overview draws its trends without it."""
+    from cxresearch.running import forkserver
+
+    monkeypatch.chdir(ROOT)
+    expected = code and "".join(getattr(forkserver, part) for part in code.split("+"))
+    assert launch.server_code(args) == expected
+
+
+def test_the_entry_point_reads_no_settings_before_it_forks():
+    """The server is forked before the settings (and a ``.env``'s credentials) are read."""
+    code = (
+        "import sys\nfrom cxresearch import launch\n"
+        "launch.server_code(['run', 'nps_overview'])\n"
+        "print('cxresearch.config' in sys.modules, 'dotenv' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=True)  # fmt: skip
+    assert done.stdout.split() == ["False", "False"], done.stdout
 
 
 def _in_session(sid: int) -> set[int]:

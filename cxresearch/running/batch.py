@@ -29,18 +29,13 @@ from cxresearch import config
 from cxresearch.data import credentials, fingerprints, secrets, urls
 from cxresearch.errors import ParameterError, ReportError
 from cxresearch.running import lifecycle, publish, runner, spec
+from cxresearch.running.needs import charts_needed, models_needed, starter_preloads
 from cxresearch.running.schedule import RELATIVE_PERIODS as RELATIVE_PERIODS
 from cxresearch.running.schedule import load_schedule as load_schedule
 from cxresearch.running.schedule import resolve_period
 from cxresearch.running.workers import Job as Job
 from cxresearch.running.workers import context as worker_context
-from cxresearch.running.workers import (
-    init_worker,
-    models_needed,
-    run_job,
-    starter_preloads,
-    stop_starter,
-)
+from cxresearch.running.workers import init_worker, run_job, stop_starter
 
 
 @dataclass
@@ -272,8 +267,10 @@ def _execute(
             initargs=(batch.database, os.getpid(), forked, dict(os.environ), os.getcwd()),
         )
         try:
-            # the first submit starts the workers' starter: statsmodels only if a notebook models
-            with starter_preloads(models_needed({j.spec.notebook for j in todo})):
+            # the first submit starts the workers' starter: statsmodels only if a notebook
+            # models, matplotlib only if one draws with it
+            notebooks = {j.spec.notebook for j in todo}
+            with starter_preloads(models=models_needed(notebooks), charts=charts_needed(notebooks)):
                 pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
                            for p in payloads}  # fmt: skip
             counts["running"] = min(workers, len(pending))

@@ -49,17 +49,27 @@ from cxresearch.running.forkedprocess import ForkedProcess
 ENV = "CX_FORK_KERNELS"
 
 #: Imported by the server before it forks any kernel: what every report pays for.
-#: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_BATCH`).
+#: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_MODELS`), and
+#: matplotlib (about 1 s) to those that draw with it (:data:`PRELOAD_CHARTS`). A later
+#: matplotlib import (in a kernel) draws inline, as ipykernel's own kernels do.
 PRELOAD = """
-import matplotlib
-matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, numpy, pandas, ibis
+import os
+os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+import numpy, pandas, ibis
 import cxresearch.data.db, cxresearch.stats.metrics
-import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
+import cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
 import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.debugger
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
+"""
+
+#: matplotlib and the charts drawn with it, for the notebooks that do
+#: (:func:`cxresearch.running.needs.charts_needed`).
+PRELOAD_CHARTS = """
+import matplotlib
+matplotlib.use("module://matplotlib_inline.backend_inline")
+import matplotlib.pyplot, cxresearch.reporting.plots
 """
 
 #: The models' statsmodels (about 1 s of CPU), preloaded by a batch whose notebooks model.
@@ -68,13 +78,15 @@ import scipy.stats, statsmodels.api, statsmodels.formula.api, statsmodels.durati
 import cxresearch.stats.models, cxresearch.stats.retention, cxresearch.stats.drivers
 """
 
-#: What a batch imports once for all its workers and kernels: the kernels' modules, the
-#: models' statsmodels (:data:`PRELOAD_MODELS`), and what a worker runs (Papermill,
+#: What a batch imports once for all its workers and kernels: the kernels' modules,
+#: matplotlib (:data:`PRELOAD_CHARTS`), the models' statsmodels (:data:`PRELOAD_MODELS`)
+#: (each left out when no notebook of the batch needs it), and what a worker runs (Papermill,
 #: nbclient, the HTML exporter); then the first-use work of a report
 #: (:func:`cxresearch.reporting.warmup.warm`), which every kernel would otherwise repeat.
 #: A single run (:data:`PRELOAD`) leaves it to its one kernel, which would do it anyway.
 PRELOAD_BATCH = (
-    PRELOAD
+    PRELOAD_CHARTS
+    + PRELOAD
     + PRELOAD_MODELS
     + """
 import papermill, papermill.engines, nbclient, nbconvert, jupyter_client

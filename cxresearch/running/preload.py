@@ -8,8 +8,10 @@ server (and so its kernels) from there. Without it, each worker imported Papermi
 nbconvert and the scientific stack twice (itself, and its kernel server) and built its
 own exporter: about 10 s of CPU per worker.
 
-A batch none of whose notebooks models (:func:`cxresearch.running.workers.models_needed`)
-starts it with ``CX_PRELOAD_MODELS=0``: statsmodels, about 1 s of CPU, is left out.
+A batch none of whose notebooks models (:func:`cxresearch.running.needs.models_needed`)
+starts it with ``CX_PRELOAD_MODELS=0``: statsmodels, about 1 s of CPU, is left out; one
+none of whose notebooks draws with matplotlib (:func:`~cxresearch.running.needs.charts_needed`)
+with ``CX_PRELOAD_CHARTS=0``, and matplotlib is left out.
 
 The starter has no report, no database connection and no credential: it only imports.
 """
@@ -19,11 +21,8 @@ from __future__ import annotations
 import contextlib
 import os
 
-from cxresearch.running import forkserver, publish, workers
+from cxresearch.running import forkserver, needs, publish
 
-code = forkserver.PRELOAD_BATCH
-if os.environ.get(workers.MODELS_ENV) == "0":
-    code = code.replace(forkserver.PRELOAD_MODELS, "")
-forkserver.preload(code)
+forkserver.preload(needs.batch_code(os.environ))
 with contextlib.suppress(Exception):  # a broken exporter is reported by the first render
     publish.prepare()

@@ -10,18 +10,14 @@ Dask workers run :func:`run_job` too.
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import multiprocessing.util
 import os
 import pickle
-import re
 import select
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cxresearch import config
@@ -66,52 +62,6 @@ class Job:
 
 
 _POOL = None
-
-#: ``0`` while a batch none of whose notebooks models starts its workers' starter: the
-#: starter then leaves out statsmodels (:data:`cxresearch.running.forkserver.PRELOAD_MODELS`).
-MODELS_ENV = "CX_PRELOAD_MODELS"
-#: An import statement (its module and its names, parenthesised over lines or not) ...
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\S+)[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
-#: ... that names statsmodels or one of our modules that use it: the notebook models.
-_MODELLING = re.compile(r"\b(?:models|retention|spend|drivers|statsmodels)\b")
-
-
-def models_needed(notebooks: Iterable[Path]) -> bool:
-    """Whether any of ``notebooks`` imports statsmodels or a module of ours that uses it.
-
-    Reads the import statements of each notebook's code cells; a notebook that cannot be
-    read counts as one that models (it is preloaded for, as before).
-    """
-    for path in notebooks:
-        try:
-            cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-            code = "\n".join(
-                "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return True
-        for found in _IMPORT.finditer(code):
-            if _MODELLING.search(" ".join(filter(None, found.groups()))):
-                return True
-    return False
-
-
-@contextlib.contextmanager
-def starter_preloads(models: bool) -> Iterator[None]:
-    """Within the block, a starter started (see :func:`context`) preloads statsmodels or not.
-
-    The starter inherits this process's environment when the first worker starts; the
-    variable is removed again afterwards (the workers get the batch's own environment).
-    """
-    before = os.environ.get(MODELS_ENV)
-    os.environ[MODELS_ENV] = "1" if models else "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(MODELS_ENV, None)
-        else:
-            os.environ[MODELS_ENV] = before
 
 
 def _pool(database: str):
