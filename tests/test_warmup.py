@@ -71,13 +71,14 @@ def test_warm_up_leaves_language_settings_figures_and_chart_numbers_as_they_were
 
 #: What the fork server does before it forks kernels, then warm(): the threads it has.
 SERVER = """
-import importlib, os
+import importlib, os, sys
 from cxresearch.running import forkserver
-for name in forkserver.THREADED:
+code = getattr(forkserver, sys.argv[1])
+for name in forkserver.threaded(code):
     importlib.import_module(name)
 pid = os.fork()
 if pid == 0:
-    exec(compile(forkserver.PRELOAD, "<preload>", "exec"), {})
+    exec(compile(code.replace("cxresearch.reporting.warmup.warm()", ""), "<preload>", "exec"), {})
     from cxresearch.reporting import warmup
     warmup.warm()
     os._exit(len(os.listdir("/proc/self/task")))
@@ -87,8 +88,11 @@ print(os.waitstatus_to_exitcode(status))
 
 
 @pytest.mark.skipif(not forkserver.available(), reason="no fork server here")
-def test_warm_up_in_the_fork_server_starts_no_thread():
+@pytest.mark.parametrize("code", ["PRELOAD", "PRELOAD_BATCH"])
+def test_warm_up_in_the_fork_server_starts_no_thread(code):
+    """A run's server (no scipy: nothing loaded for it) and a batch's (statsmodels and so
+    scipy: its OpenBLAS loaded before the fork) import and warm up with one thread."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", SERVER], env=env, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-c", SERVER, code], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
     assert out.stdout.strip().splitlines()[-1] == "1"  # one thread: kernels may be forked
