@@ -41,7 +41,14 @@ def main() -> None:
     if code is not None:
         from cxresearch.running import forkserver
 
-        forkserver.shared(wait=False, code=getattr(forkserver, code))
+        preload = getattr(forkserver, code)
+        if code == "PRELOAD":  # matplotlib only for a notebook that draws with it
+            from cxresearch.running import chartimports
+
+            preload = chartimports.preload(
+                sys.argv[2:], forkserver.PRELOAD_CORE, forkserver.PRELOAD_MATPLOTLIB
+            )
+        forkserver.shared(wait=False, code=preload)
     from cxresearch.cli import app
 
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 
 import ibis
@@ -129,14 +130,16 @@ def steps() -> list[Callable[[], None]]:
     """The first-use work of a report in small steps (each 0.1 s or less of CPU).
 
     A fork server that waits for its first request (``cxresearch run``) does them one by
-    one while no request is waiting, and stops at the first that comes.
+    one while no request is waiting, and stops at the first that comes. A matplotlib chart
+    is warmed only in a process that has imported matplotlib: a server for a report that
+    never draws with it does not import it (about 0.5 s) for the warm-up.
     """
     first, *others = LANGUAGES  # the default language first: most reports are in it
+    charts = ["trend", "bars"] if "matplotlib" in sys.modules else ["trend"]
     return [
         functools.partial(_language, first),
         _ibis,
-        functools.partial(_chart, "trend"),
-        functools.partial(_chart, "bars"),
+        *(functools.partial(_chart, which) for which in charts),
         *(functools.partial(_language, code) for code in others),
     ]
 

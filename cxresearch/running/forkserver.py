@@ -42,12 +42,17 @@ from cxresearch.running.forkedprocess import ForkedProcess
 #: Set to ``0`` to start every kernel as a new process, as before the fork server.
 ENV = "CX_FORK_KERNELS"
 
-#: Imported by the server before it forks any kernel: what every report pays for.
-#: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_BATCH`).
-PRELOAD = """
+#: matplotlib (about 0.5 s), for the reports that draw charts with it; a report whose charts
+#: are all drawn as SVG directly (``plots.trend_chart``) never imports it.
+PRELOAD_MATPLOTLIB = """
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, numpy, pandas, ibis
+import matplotlib.pyplot
+"""
+
+#: What every report pays for, matplotlib aside (:data:`PRELOAD_MATPLOTLIB`).
+PRELOAD_CORE = """
+import numpy, pandas, ibis
 import cxresearch.data.db, cxresearch.stats.metrics
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
@@ -55,6 +60,10 @@ import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.de
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
 """
+
+#: Imported by the server before it forks any kernel: what every report pays for.
+#: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_BATCH`).
+PRELOAD = PRELOAD_MATPLOTLIB + PRELOAD_CORE
 
 #: The models' statsmodels (about 1 s of CPU), preloaded by a batch whose notebooks model.
 PRELOAD_MODELS = """
