@@ -166,13 +166,18 @@ def test_scales_to_its_container_with_alt_text_and_unique_ids():
     assert not {el.get("id") for el in old.iter() if el.get("id")} & (ids_a | ids_b)
 
 
-def test_show_figure_displays_a_chart_and_needs_alt_text(capsys):
+def test_show_figure_displays_a_chart_and_needs_alt_text(monkeypatch):
+    from cxresearch.reporting import display
+
+    shown = []
+    monkeypatch.setattr(display, "display", shown.append)  # what the kernel would publish
     chart = plots.trend_chart(_trend(), label="NPS")
     with pytest.raises(ValueError, match="alt text"):
         report.show_figure(chart, " ")
     report.show_figure(chart, "NPS by month")
-    out = capsys.readouterr().out
-    assert "cx-chart" in out or "HTML object" in out
+    (html,) = [obj.data for obj in shown]
+    root = _root(html)
+    assert root.get("aria-label") == "NPS by month" and len(_titles(root)) == 3
     assert 'aria-label="NPS"' in chart._repr_html_()  # JupyterLab shows it by itself
     assert isinstance(chart, trendsvg.Chart)
 
