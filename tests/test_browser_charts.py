@@ -75,7 +75,7 @@ def test_hovering_a_point_or_bar_shows_value_interval_and_n(browser, rendered, w
     # a point of the monthly NPS trend
     page, _, _ = _page(browser, rendered["nps_overview"].html, width)
     first = page.locator("figure.cx-chart").first
-    title = _hover_title(page, "figure.cx-chart >> nth=0 >> g[id$='-mark1'] use")
+    title = _hover_title(page, "figure.cx-chart >> nth=0 >> g[id$='-mark1'] circle")
     assert re.fullmatch(r"\w+ \d{4}: -?\d+ \(95% CI -?\d+ to -?\d+; n = [\d,]+\)", title), title
     points = first.locator("g[id*='-mark'] > title")
     assert points.count() >= 12  # one per month

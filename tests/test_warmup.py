@@ -34,6 +34,7 @@ trend = pd.DataFrame({"month": months, "estimate": [0.1 + 0.01 * i for i in rang
                       "ci_low": 0.0, "ci_high": 0.3, "n": 300, "confidence": 0.95,
                       "suppressed": False})
 chart = svg.figure_html(plots.plot_trend(trend, "month", label="NPS").figure, "Trend")
+chart += plots.trend_chart(trend, "month", label="NPS", target=0.3).to_html("Trend")
 table = tables.table(trend.assign(country="SE").head(1), {"country": "Land"}).fmt_estimate("NPS")
 print(json.dumps({"chart": chart, "table": table.to_html("NPS"),
                   "rc": sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())}))
@@ -50,6 +51,7 @@ def _report(mode: str) -> dict:
 def test_a_report_after_warm_up_is_byte_identical_to_one_from_a_fresh_process():
     fresh, warm = _report("fresh"), _report("warm")
     assert 'id="cx-chart-1-' in fresh["chart"]  # the page's first chart: its numbering holds
+    assert 'id="cx-chart-2-mark1"' in fresh["chart"]  # the second, drawn as SVG directly
     assert warm["chart"] == fresh["chart"]
     assert warm["table"] == fresh["table"]
     assert warm["rc"] == fresh["rc"]

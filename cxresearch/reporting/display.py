@@ -14,6 +14,7 @@ from IPython.display import HTML, display
 
 from cxresearch.reporting import svg, tables
 from cxresearch.reporting.tables import Table
+from cxresearch.reporting.trendsvg import Chart
 from cxresearch.stats import comments
 
 
@@ -41,12 +42,16 @@ def show_figure(ax_or_fig, alt: str) -> None:
     Parameters
     ----------
     ax_or_fig
-        A matplotlib Axes (as the plot functions return) or Figure.
+        A matplotlib Axes (as the plot functions return) or Figure, or a chart drawn as
+        SVG directly (:func:`cxresearch.reporting.plots.trend_chart`).
     alt
         What the chart shows, for readers who cannot see it.
     """
     if not alt.strip():
         raise ValueError("every chart needs alt text saying what it shows")
+    if isinstance(ax_or_fig, Chart):
+        display(HTML(ax_or_fig.to_html(alt)))
+        return
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     display(HTML(svg.figure_html(fig, alt)))
 

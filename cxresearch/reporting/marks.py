@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.axes import Axes
 
 from cxresearch.reporting import i18n, svg
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw with it
+    from matplotlib.axes import Axes
 
 
 def label(code) -> str:
@@ -27,10 +28,19 @@ PALETTE: dict[str, str] = {"promoters": "#0072B2", "passives": "#999999", "detra
 ACCENT = "#0072B2"
 
 
-def axes(ax: Axes | None) -> Axes:
-    """``ax``, or the axes of a new figure when ``None``."""
+def axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    """``ax``, or the axes of a new figure (``figsize``) when ``None``; the theme set first.
+
+    The theme :func:`cxresearch.reporting.plots.set_theme` asked for before matplotlib was
+    imported is applied here, by the first matplotlib chart.
+    """
+    import matplotlib.pyplot as plt
+
+    from cxresearch.reporting import seabornstyle
+
+    seabornstyle.apply_pending()
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=figsize)
     return ax
 
 

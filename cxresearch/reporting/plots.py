@@ -1,4 +1,7 @@
-"""Plots that take metric tables, draw on ``ax`` and return it.
+"""Plots that take metric tables, draw on ``ax`` and return it; trend charts drawn as SVG.
+
+:func:`trend_chart` draws a trend as SVG directly (:mod:`cxresearch.reporting.trendsvg`),
+without matplotlib, which this module imports only when a ``plot_*`` function draws.
 
 One palette for promoters, passives and detractors everywhere (colour-blind safe: the
 Okabe-Ito blue, grey and vermillion). Every bar, point and heatmap cell carries a hover
@@ -9,21 +12,22 @@ that :func:`cxresearch.reporting.report.show_figure` writes into the SVG.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from cxresearch import config
-from cxresearch.reporting import i18n, seabornstyle, svg
+from cxresearch.reporting import i18n, seabornstyle, svg, trendsvg
 from cxresearch.reporting.i18n import tr
 from cxresearch.reporting.marks import ACCENT as ACCENT
 from cxresearch.reporting.marks import PALETTE as PALETTE
 from cxresearch.reporting.marks import axes, hover, label, points, wrap, yerr
 from cxresearch.reporting.themeplots import plot_theme_heatmap as plot_theme_heatmap
 from cxresearch.reporting.themeplots import plot_theme_shares as plot_theme_shares
+from cxresearch.reporting.trendsvg import Chart
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw with it
+    from matplotlib.axes import Axes
 
 
 def set_theme() -> None:
@@ -36,11 +40,15 @@ def set_theme() -> None:
     Figures are narrow (4.8 x 3.4 inches) with 11-point text or larger, so that the SVG
     scaled to a phone's width keeps its text at 10 pixels or more; labels are plain text
     (no mathtext: survey labels may hold ``$``).
+
+    When matplotlib is not imported yet, the theme is set by the first matplotlib chart
+    (:func:`cxresearch.reporting.seabornstyle.request_theme`): a report whose charts are
+    all :func:`trend_chart` never imports matplotlib.
     """
-    seabornstyle.set_theme({
+    seabornstyle.request_theme({
         "figure.figsize": (4.8, 3.4), "figure.constrained_layout.use": True,
-        "text.parse_math": False, "svg.fonttype": "none", "legend.fontsize": 11})  # fmt: skip
-    plt.rcParams["figure.dpi"] = 96
+        "text.parse_math": False, "svg.fonttype": "none", "legend.fontsize": 11,
+        "figure.dpi": 96})  # fmt: skip
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +79,9 @@ def plot_intent_calibration(
     -------
     matplotlib.axes.Axes
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     ax = axes(ax)
     calibration = _shown(calibration)
     colours = [
@@ -190,6 +201,52 @@ def plot_estimates(
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax
+
+
+def trend_chart(
+    table: pd.DataFrame,
+    x: str = "month",
+    *,
+    scale: float = 100,
+    label: str = "",
+    hue: str | None = None,
+    target: float | None = None,
+    target_label: str = "",
+) -> Chart:
+    """A metric over time with its interval band, drawn as SVG without matplotlib.
+
+    Shows what :func:`plot_trend` shows, in the same look: one line per ``hue`` group
+    (seaborn's colour-blind palette) with its interval band, a point per period whose hover
+    title gives its value, interval and n, the same time and value ticks and labels, the
+    axis label, a dashed labelled target line and a legend with ``hue``; suppressed points
+    are left out. Show it with :func:`cxresearch.reporting.report.show_figure`; in
+    JupyterLab it also shows itself. For a chart to customise with matplotlib, use
+    :func:`plot_trend`.
+
+    Parameters
+    ----------
+    table
+        A metric table with ``x``, ``estimate``, ``ci_low``, ``ci_high`` and ``n``.
+    x
+        The time column (dates; numbers or labels work too).
+    scale
+        Multiplier for display (100 for NPS points and percentages).
+    label
+        Axis label of the estimate.
+    hue
+        Column of groups drawn as separate lines.
+    target
+        A target or benchmark on the table's scale (0.4 for an NPS of 40), drawn as a
+        dashed, labelled line; ``None`` or NaN draws none.
+    target_label
+        The line's label (default: *Target*).
+
+    Returns
+    -------
+    cxresearch.reporting.trendsvg.Chart
+    """
+    return trendsvg.trend(table, x, scale=scale, label=label, hue=hue, target=target,
+                          target_label=target_label)  # fmt: skip
 
 
 def plot_trend(

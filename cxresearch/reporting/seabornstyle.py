@@ -10,15 +10,17 @@ release that changes its theme fails the test instead of drifting silently.
 
 Left out: ``image.cmap = "rocket"``, a colour map that exists only once seaborn is
 imported; no cxresearch chart uses the default colour map.
+
+Nothing here imports matplotlib until a theme is set: :func:`request_theme` sets it at
+once when matplotlib is imported already, else keeps it for :func:`apply_pending`, which
+the first matplotlib chart calls; a report whose charts are all drawn as SVG directly
+(:mod:`cxresearch.reporting.trendsvg`) never imports matplotlib.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-import matplotlib as mpl
-from cycler import cycler
-from matplotlib import colors
 
 #: Seaborn's ``deep`` palette: the colour cycle and the colour codes of its theme.
 DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
@@ -55,8 +57,17 @@ CODES = {"b": DEEP[0], "g": DEEP[2], "r": DEEP[3], "m": DEEP[4], "y": DEEP[8], "
          "k": (0.1, 0.1, 0.1)}  # fmt: skip
 
 
+#: The theme asked for before matplotlib was imported: ``[rc]``, applied by the first chart.
+_PENDING: list[dict[str, Any] | None] = []
+
+
 def set_theme(rc: dict[str, Any] | None = None) -> None:
     """Set what ``seaborn.set_theme(style="whitegrid", context="notebook", rc=rc)`` sets."""
+    import matplotlib as mpl
+    from cycler import cycler
+    from matplotlib import colors
+
+    _PENDING.clear()
     mpl.rcParams.update(RC)
     mpl.rcParams["axes.prop_cycle"] = cycler("color", [colors.to_rgb(c) for c in DEEP])
     for code, colour in CODES.items():
@@ -67,6 +78,25 @@ def set_theme(rc: dict[str, Any] | None = None) -> None:
         mpl.rcParams.update(rc)
 
 
+def request_theme(rc: dict[str, Any] | None = None) -> None:
+    """:func:`set_theme` now if matplotlib is imported, else by :func:`apply_pending`."""
+    if "matplotlib" in sys.modules:
+        set_theme(rc)
+    else:
+        _PENDING[:] = [rc]
+
+
+def apply_pending() -> None:
+    """Set the theme :func:`request_theme` kept, if any (before drawing with matplotlib)."""
+    if _PENDING:
+        set_theme(_PENDING[-1])
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    """``#rrggbb`` as matplotlib's RGB floats (``matplotlib.colors.to_rgb``)."""
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
 def colorblind(n_colors: int) -> list[tuple[float, float, float]]:
     """``seaborn.color_palette("colorblind", n_colors)``: RGB tuples, cycling after ten."""
-    return [colors.to_rgb(COLORBLIND[i % len(COLORBLIND)]) for i in range(n_colors)]
+    return [_rgb(COLORBLIND[i % len(COLORBLIND)]) for i in range(n_colors)]

@@ -17,14 +17,11 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-from matplotlib.axis import Axis
-from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.transforms import Bbox
-
-from cxresearch.reporting import ticks
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw with it
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
 #: Narrowest width a chart is drawn at: a 390 px phone less the page's margins.
 PHONE_WIDTH_PX = 320
@@ -53,6 +50,11 @@ ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 
 
+def next_prefix() -> str:
+    """The id prefix of the page's next chart: ``cx-chart-<k>-``, unique in the kernel."""
+    return f"cx-chart-{next(_COUNTER)}-"
+
+
 def mark(artist, title: str):
     """Give a mark the hover text ``title`` (value, interval and n); returns the artist.
 
@@ -65,6 +67,8 @@ def mark(artist, title: str):
 
 def _artists(artist) -> Iterator:
     """``artist`` and everything under it; an axis gives the ticks it has, computing none."""
+    from matplotlib.axis import Axis
+
     yield artist
     if isinstance(artist, Axis):  # Axis.get_children would locate and label its ticks
         children = [artist.label, artist.offsetText, *artist.majorTicks, *artist.minorTicks]
@@ -96,6 +100,8 @@ def _enlarge(texts: list, scale: float, min_px: float) -> bool:
 
 def _laid_out(fig: Figure) -> Bbox:
     """Lay the figure out (no drawing at all); its tight box padded as ``savefig`` pads it."""
+    import matplotlib.pyplot as plt
+
     engine = fig.get_layout_engine()
     if engine is not None:
         engine.execute(fig)
@@ -104,6 +110,9 @@ def _laid_out(fig: Figure) -> Bbox:
 
 def _fit(fig: Figure, width_px: float, min_px: float) -> Bbox:
     """:func:`fit_text`, returning the box (inches) the figure is saved in."""
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
     # a first guess of the saved width before any layout: the figure less the constrained
     # layout's outer padding (it fills the figure), plus the padding savefig adds
     engine = fig.get_layout_engine()
@@ -124,6 +133,8 @@ def fit_text(fig: Figure, *, width_px: float = PHONE_WIDTH_PX, min_px: float = M
     The chart's width (in points, as the SVG's ``viewBox``) is measured after layout, so the
     check holds for the SVG that :func:`figure_html` writes. Returns the figure.
     """
+    from cxresearch.reporting import ticks
+
     with ticks.remembered(fig):
         _fit(fig, width_px, min_px)
     return fig
@@ -234,7 +245,12 @@ def figure_html(fig: Figure, alt: str, *, prefix: str | None = None) -> str:
     str
         HTML: ``<figure class="cx-chart"><svg ...>...</svg></figure>``.
     """
-    prefix = prefix or f"cx-chart-{next(_COUNTER)}-"
+    import matplotlib.pyplot as plt
+
+    from cxresearch.reporting import seabornstyle, ticks
+
+    seabornstyle.apply_pending()
+    prefix = prefix or next_prefix()
     buffer = io.StringIO()
     with ticks.remembered(fig), plt.rc_context({
         "svg.fonttype": "none", "svg.hashsalt": "cxresearch", "svg.image_inline": True,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from matplotlib.axes import Axes
 
 from cxresearch import config
 from cxresearch.reporting import i18n, svg
 from cxresearch.reporting.i18n import tr
-from cxresearch.reporting.marks import PALETTE, hover, label, wrap, yerr
+from cxresearch.reporting.marks import PALETTE, axes, hover, label, wrap, yerr
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw with it
+    from matplotlib.axes import Axes
 
 
 def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -29,9 +32,7 @@ def plot_theme_shares(frequencies: pd.DataFrame, *, ax: Axes | None = None) -> A
     -------
     matplotlib.axes.Axes
     """
-    if ax is None:
-        themes = frequencies["theme"].nunique()
-        _, ax = plt.subplots(figsize=(4.8, 1.4 + 0.75 * themes))
+    ax = axes(ax, figsize=(4.8, 1.4 + 0.75 * frequencies["theme"].nunique()))
     themes = list(dict.fromkeys(frequencies["theme"]))
     present = set(frequencies.loc[frequencies["estimate"] > 0, "group"])
     groups = [g for g in ("detractor", "passive", "promoter") if g in present]
@@ -98,8 +99,7 @@ def plot_theme_heatmap(
     kept = found[(found["n_detractors"] >= min_n) & (found["n_promoters"] >= min_n)]
     names = sorted(kept[group].unique(), key=lambda v: t.value(group, v))
     themes = list(kept.groupby("theme")["difference"].mean().sort_values(ascending=False).index)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.8, 1.4 + 0.6 * max(1, len(themes))))
+    ax = axes(ax, figsize=(4.8, 1.4 + 0.6 * max(1, len(themes))))
     cmap = LinearSegmentedColormap.from_list("cx", [PALETTE["promoters"], "#ffffff",
                                                     PALETTE["detractors"]])  # fmt: skip
     top = max(0.01, float(kept["difference"].abs().max())) if len(kept) else 1.0

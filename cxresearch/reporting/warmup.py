@@ -2,8 +2,9 @@
 
 The first chart, the first formatted number in a language, the first Ibis expression
 compiled and the first pandas merge of a process each pay for loading data and filling
-caches (matplotlib's fonts and text metrics, Babel's locale data, the message catalogues,
-sqlglot's dialect tables, pandas' lazily imported code). :func:`warm` does such work on
+caches (the trend chart's text metrics, matplotlib's fonts and text metrics, Babel's
+locale data, the message catalogues, sqlglot's dialect tables, pandas' lazily imported
+code). :func:`warm` does such work on
 made-up data, so that a process that forks report kernels (the fork server) pays once
 and every kernel inherits the result.
 
@@ -17,12 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 
 import ibis
-import matplotlib as mpl
 import pandas as pd
-from matplotlib.figure import Figure
 
 from cxresearch.config import LANGUAGES
 from cxresearch.data import summary
@@ -46,18 +46,28 @@ def _metric_table(groups: list, column: str) -> pd.DataFrame:
 
 
 def _chart(which: str) -> None:
-    """Draw a monthly trend (``"trend"``) or a bar-like chart through the SVG path."""
-    months = list(pd.date_range("2026-01-01", periods=6, freq="MS"))
+    """Draw a monthly trend as SVG (``"trend"``) or a matplotlib chart through the SVG path.
+
+    The trend (:func:`cxresearch.reporting.plots.trend_chart`) needs no matplotlib; the
+    other charts of the reports do (a bar-like chart warms their fonts and layout).
+    """
+    if which == "trend":
+        months = list(pd.date_range("2026-01-01", periods=6, freq="MS"))
+        table = pd.concat([_metric_table(months, "month").assign(segment=s)
+                           for s in ("B2B", "B2C")])  # fmt: skip
+        plots.trend_chart(table, "month", label="NPS", target=0.3, hue="segment").to_html(
+            "warm-up", prefix=PREFIX
+        )
+        return
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
     with mpl.rc_context():  # the theme and anything else set here is undone on exit
         plots.set_theme()
         # a figure of its own, outside pyplot: no backend is chosen, none registered
         fig = Figure()
-        if which == "trend":
-            plots.plot_trend(_metric_table(months, "month"), "month", label="NPS", target=0.3,
-                             ax=fig.add_subplot())  # fmt: skip
-        else:
-            plots.plot_estimates(_metric_table(["SE", "DK", "FI"], "country"), "country",
-                                 label="NPS", ax=fig.add_subplot())  # fmt: skip
+        plots.plot_estimates(_metric_table(["SE", "DK", "FI"], "country"), "country",
+                             label="NPS", ax=fig.add_subplot())  # fmt: skip
         svg.figure_html(fig, "warm-up", prefix=PREFIX)
 
 
@@ -120,14 +130,16 @@ def steps() -> list[Callable[[], None]]:
     """The first-use work of a report in small steps (each 0.1 s or less of CPU).
 
     A fork server that waits for its first request (``cxresearch run``) does them one by
-    one while no request is waiting, and stops at the first that comes.
+    one while no request is waiting, and stops at the first that comes. A matplotlib chart
+    is warmed only in a process that has imported matplotlib: a server for a report that
+    never draws with it does not import it (about 0.5 s) for the warm-up.
     """
     first, *others = LANGUAGES  # the default language first: most reports are in it
+    charts = ["trend", "bars"] if "matplotlib" in sys.modules else ["trend"]
     return [
         functools.partial(_language, first),
         _ibis,
-        functools.partial(_chart, "trend"),
-        functools.partial(_chart, "bars"),
+        *(functools.partial(_chart, which) for which in charts),
         *(functools.partial(_language, code) for code in others),
     ]
 

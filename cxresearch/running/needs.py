@@ -32,7 +32,7 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\S+)[ \t]+)?import[ \t]+(\([^)]*\)|[
 #: ... that names statsmodels or one of our modules that use it: the notebook models.
 _MODELLING = re.compile(r"\b(?:models|retention|spend|drivers|statsmodels)\b")
 #: A chart drawn with matplotlib: our ``plot_*`` functions, matplotlib or seaborn named.
-_MATPLOTLIB = re.compile(r"\bplot_\w+\s*\(|\b(?:matplotlib|pyplot|seaborn|plt|sns)\b")
+_MATPLOTLIB = re.compile(r"\bplot_\w+\s*\(|\b(?:matplotlib|pyplot|seaborn|plt|sns)\b|\bax\.")
 
 
 def code(path: Path) -> str | None:

@@ -23,7 +23,7 @@ import os
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 import numpy, pandas, ibis
 import cxresearch.data.db, cxresearch.stats.metrics
-import cxresearch.reporting.report, cxresearch.stats.compare
+import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
 import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.debugger
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
@@ -35,7 +35,7 @@ import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornad
 PRELOAD_CHARTS = """
 import matplotlib
 matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot, cxresearch.reporting.plots
+import matplotlib.pyplot, cxresearch.reporting.svg
 """
 
 #: The models' statsmodels (about 1 s of CPU), preloaded by a batch whose notebooks model.
