@@ -123,11 +123,11 @@ def difference(
     keys = by_list(on)
     centred = "centre" in a.columns and "centre" in b.columns
     cols = [*keys, "metric", "estimate", "std_error", "n", *(["centre"] if centred else [])]
-    merged = a[cols].merge(b[cols], on=[*keys, "metric"], suffixes=("_a", "_b"), how="inner")
+    merged = _matched(a, b, [*keys, "metric"], cols)
     z = intervals.z_value(confidence)
     at = "centre" if centred else "estimate"
-    diff = merged[f"{at}_a"] - merged[f"{at}_b"]
-    se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
+    diff = _floats(merged[f"{at}_a"]) - _floats(merged[f"{at}_b"])
+    se = np.sqrt(_floats(merged["std_error_a"]) ** 2 + _floats(merged["std_error_b"]) ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
     p = 2 * special.ndtr(-np.abs(statistic))  # the normal tail: scipy.stats.norm.sf
@@ -135,17 +135,50 @@ def difference(
     # one frame built from its columns at once (not column by column: each insert copies)
     out = {c: merged[c] for c in (*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b")}
     out.update(
-        difference=diff.to_numpy(),
-        std_error=se.to_numpy(),
-        ci_low=(diff - z * se).to_numpy(),
-        ci_high=(diff + z * se).to_numpy(),
-        statistic=np.asarray(statistic),
+        difference=diff,
+        std_error=se,
+        ci_low=diff - z * se,
+        ci_high=diff + z * se,
+        statistic=statistic,
         p_value=p,
         p_adjusted=p_adjusted,
         adjustment=adjust,
         significant=p_adjusted < alpha,
     )
-    return pd.DataFrame(out, index=merged.index)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(diff)))
+
+
+def _floats(values) -> np.ndarray:
+    """A column as a float array (a blanked ``Float64`` cell becomes NaN)."""
+    return np.asarray(values, dtype=float)
+
+
+def _matched(a: pd.DataFrame, b: pd.DataFrame, on: list[str], cols: list[str]) -> dict:
+    """The rows of ``a`` and ``b`` that share their ``on`` values, as columns ``<col>_a/_b``.
+
+    As ``a[cols].merge(b[cols], on=on, how="inner", suffixes=("_a", "_b"))`` (the rows in
+    ``a``'s order), paired by position without building the merged frame; when a key is
+    missing or repeats (where merge would pair missing keys or multiply rows), merge itself.
+    """
+    key_a = list(zip(*(a[c].tolist() for c in on), strict=True))
+    key_b = list(zip(*(b[c].tolist() for c in on), strict=True))
+    where = {key: i for i, key in enumerate(key_b)}
+    if (
+        len(where) < len(key_b)
+        or len(set(key_a)) < len(key_a)
+        or any(pd.isna(v) for key in (*key_a, *key_b) for v in key)
+    ):
+        merged = a[cols].merge(b[cols], on=on, suffixes=("_a", "_b"), how="inner")
+        return {c: merged[c] for c in merged.columns}
+    pairs = [(i, where[key]) for i, key in enumerate(key_a) if key in where]
+    ia = np.array([i for i, _ in pairs], dtype=np.intp)
+    ib = np.array([j for _, j in pairs], dtype=np.intp)
+    out = {c: a[c].array.take(ia) for c in on}
+    for c in cols:
+        if c not in on:
+            out[f"{c}_a"] = a[c].array.take(ia)
+            out[f"{c}_b"] = b[c].array.take(ib)
+    return out
 
 
 def change(
@@ -194,10 +227,8 @@ def change(
         if marked is not None:
             both = metric(marked, by=[*keys, summary.PERIOD], **metric_options)
     if both is not None and (keys or set(both[summary.PERIOD]) == {"a", "b"}):
-        now, before = (
-            both[both[summary.PERIOD] == p].drop(columns=summary.PERIOD).reset_index(drop=True)
-            for p in ("a", "b")
-        )
+        period = both[summary.PERIOD].to_numpy()  # difference() reads only its columns
+        now, before = (both[period == p] for p in ("a", "b"))
     else:  # an empty period still gives its one row of n = 0
         now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
         before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
