@@ -143,3 +143,22 @@ def test_difference_pairs_rows_as_an_inner_merge(keys_a, keys_b):
     assert out["std_error"].tolist() == se.tolist()
     p = 2 * stats.norm.sf(np.abs(difference / se))
     np.testing.assert_allclose(out["p_value"], p, rtol=1e-12)
+
+
+def test_change_pairs_periods_as_difference_does_with_missing_and_one_sided_groups():
+    rng = np.random.default_rng(7)
+    rows = []
+    for country, periods in (("SE", "ab"), ("DK", "ab"), (None, "ab"), ("FI", "a"), ("NO", "b")):
+        for period in periods:
+            date = pd.Timestamp("2026-06-15" if period == "a" else "2026-01-15")
+            rows.append(pd.DataFrame({"nps": rng.integers(0, 11, 60).astype(float),
+                                      "country": country, "responded_at": date}))  # fmt: skip
+    df = pd.concat(rows, ignore_index=True)
+    current, previous = ("2026-06-01", "2026-06-30"), ("2026-01-01", "2026-01-31")
+    out = compare.change(metrics.nps, df, current=current, previous=previous, by="country")
+    # oracle: each period's table on its own, paired by difference (a pandas merge here)
+    now = metrics.nps(df[df["responded_at"] >= "2026-06-01"], by="country")
+    before = metrics.nps(df[df["responded_at"] < "2026-06-01"], by="country")
+    pd.testing.assert_frame_equal(out, compare.difference(now, before, on="country"),
+                                  check_exact=True)  # fmt: skip
+    assert out["country"].isna().sum() == 1 and set(out["country"].dropna()) == {"SE", "DK"}

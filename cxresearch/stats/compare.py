@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from cxresearch.config import DEFAULT_CONFIDENCE
 from cxresearch.data import summary
 from cxresearch.stats import intervals, metrics
 from cxresearch.stats._utils import TableLike, by_list
 
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "none": None}
+#: The level at which an adjusted p value counts as significant, unless a call says another.
+ALPHA = 0.05
 
 
 def adjust_p(p_values, method: str = "holm") -> np.ndarray:
@@ -84,9 +87,9 @@ def difference(
     b: pd.DataFrame,
     *,
     on: str | Sequence[str] | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     adjust: str = "holm",
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Differences ``a - b`` between two metric tables, row by row.
 
@@ -120,10 +123,22 @@ def difference(
     each group) over the standard error of the adjusted shares, as Agresti and Caffo
     (2000) do for two proportions; ``estimate_a`` and ``estimate_b`` stay observed.
     """
-    keys = by_list(on)
+    return _difference(a, b, by_list(on), None, confidence, adjust, alpha)
+
+
+def _difference(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    keys: list[str],
+    rows: tuple[np.ndarray, np.ndarray] | None,
+    confidence: float,
+    adjust: str,
+    alpha: float,
+) -> pd.DataFrame:
+    """:func:`difference` of the rows ``rows`` of ``a`` and ``b`` (``None``: all rows)."""
     centred = "centre" in a.columns and "centre" in b.columns
     cols = [*keys, "metric", "estimate", "std_error", "n", *(["centre"] if centred else [])]
-    merged = _matched(a, b, [*keys, "metric"], cols)
+    merged = _matched(a, b, [*keys, "metric"], cols, rows)
     z = intervals.z_value(confidence)
     at = "centre" if centred else "estimate"
     diff = _floats(merged[f"{at}_a"]) - _floats(merged[f"{at}_b"])
@@ -153,26 +168,40 @@ def _floats(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _matched(a: pd.DataFrame, b: pd.DataFrame, on: list[str], cols: list[str]) -> dict:
+def _matched(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    on: list[str],
+    cols: list[str],
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
     """The rows of ``a`` and ``b`` that share their ``on`` values, as columns ``<col>_a/_b``.
 
     As ``a[cols].merge(b[cols], on=on, how="inner", suffixes=("_a", "_b"))`` (the rows in
     ``a``'s order), paired by position without building the merged frame; when a key is
     missing or repeats (where merge would pair missing keys or multiply rows), merge itself.
+    ``rows``: the positions of the rows of ``a`` and of ``b`` to pair (``None``: all), so
+    that two periods of one table are paired without copying each out of it.
     """
-    key_a = list(zip(*(a[c].tolist() for c in on), strict=True))
-    key_b = list(zip(*(b[c].tolist() for c in on), strict=True))
+    ra, rb = rows if rows is not None else (np.arange(len(a)), np.arange(len(b)))
+
+    def keys(frame: pd.DataFrame, at: np.ndarray) -> list[tuple]:
+        values = [frame[c].tolist() for c in on]
+        return [tuple(column[i] for column in values) for i in at]
+
+    key_a, key_b = keys(a, ra), keys(b, rb)
     where = {key: i for i, key in enumerate(key_b)}
     if (
         len(where) < len(key_b)
         or len(set(key_a)) < len(key_a)
         or any(pd.isna(v) for key in (*key_a, *key_b) for v in key)
     ):
-        merged = a[cols].merge(b[cols], on=on, suffixes=("_a", "_b"), how="inner")
+        left, right = (a, b) if rows is None else (a.iloc[ra], b.iloc[rb])
+        merged = left[cols].merge(right[cols], on=on, suffixes=("_a", "_b"), how="inner")
         return {c: merged[c] for c in merged.columns}
     pairs = [(i, where[key]) for i, key in enumerate(key_a) if key in where]
-    ia = np.array([i for i, _ in pairs], dtype=np.intp)
-    ib = np.array([j for _, j in pairs], dtype=np.intp)
+    ia = np.array([ra[i] for i, _ in pairs], dtype=np.intp)
+    ib = np.array([rb[j] for _, j in pairs], dtype=np.intp)
     out = {c: a[c].array.take(ia) for c in on}
     for c in cols:
         if c not in on:
@@ -227,11 +256,12 @@ def change(
         if marked is not None:
             both = metric(marked, by=[*keys, summary.PERIOD], **metric_options)
     if both is not None and (keys or set(both[summary.PERIOD]) == {"a", "b"}):
-        period = both[summary.PERIOD].to_numpy()  # difference() reads only its columns
-        now, before = (both[period == p] for p in ("a", "b"))
-    else:  # an empty period still gives its one row of n = 0
-        now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
-        before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
+        period = both[summary.PERIOD].to_numpy()  # the periods' rows, paired in place
+        rows = (np.flatnonzero(period == "a"), np.flatnonzero(period == "b"))
+        return _difference(both, both, keys, rows, DEFAULT_CONFIDENCE, adjust, ALPHA)
+    # an empty period still gives its one row of n = 0
+    now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
+    before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
     return difference(now, before, on=by, adjust=adjust)
 
 
