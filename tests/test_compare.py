@@ -105,3 +105,60 @@ def test_year_over_year_pairs_same_month():
     row = out.iloc[0]
     assert str(row["period_start"]) == "2026-07-01" and str(row["previous_start"]) == "2025-07-01"
     assert row["difference"] == pytest.approx(0.03)
+
+
+def _by_merge(a, b, on):
+    """The pairing ``difference`` must give: pandas' inner merge, in ``a``'s order."""
+    cols = [*on, "metric", "estimate", "std_error", "n"]
+    return a[cols].merge(b[cols], on=[*on, "metric"], suffixes=("_a", "_b"), how="inner")
+
+
+@pytest.mark.parametrize(
+    ("keys_a", "keys_b"),
+    [
+        (["SE", "DK", "FI", "NO"], ["FI", "SE", "DE", "DK"]),  # reordered, one only in each
+        (["SE", None, "FI"], ["FI", None, "SE"]),  # a missing key: merge pairs missing keys
+        (["SE", "SE", "FI"], ["SE", "FI", "FI"]),  # repeated keys: merge multiplies rows
+        ([], ["SE"]),
+    ],
+)
+def test_difference_pairs_rows_as_an_inner_merge(keys_a, keys_b):
+    rng = np.random.default_rng(len(keys_a) + 10 * len(keys_b))
+
+    def table(keys):
+        return pd.DataFrame({"country": pd.Series(keys, dtype=object), "metric": "nps",
+                             "estimate": rng.uniform(-1, 1, len(keys)),
+                             "std_error": rng.uniform(0.01, 0.1, len(keys)),
+                             "n": rng.integers(5, 500, len(keys))})  # fmt: skip
+
+    a, b = table(keys_a), table(keys_b)
+    out = compare.difference(a, b, on="country", adjust="holm")
+    merged = _by_merge(a, b, ["country"])
+    assert len(out) == len(merged) and isinstance(out.index, pd.RangeIndex)
+    for column in ("country", "estimate_a", "estimate_b", "n_a", "n_b"):
+        pd.testing.assert_series_equal(out[column], merged[column], check_exact=True)
+    difference = merged["estimate_a"] - merged["estimate_b"]
+    se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
+    assert out["difference"].tolist() == difference.tolist()
+    assert out["std_error"].tolist() == se.tolist()
+    p = 2 * stats.norm.sf(np.abs(difference / se))
+    np.testing.assert_allclose(out["p_value"], p, rtol=1e-12)
+
+
+def test_change_pairs_periods_as_difference_does_with_missing_and_one_sided_groups():
+    rng = np.random.default_rng(7)
+    rows = []
+    for country, periods in (("SE", "ab"), ("DK", "ab"), (None, "ab"), ("FI", "a"), ("NO", "b")):
+        for period in periods:
+            date = pd.Timestamp("2026-06-15" if period == "a" else "2026-01-15")
+            rows.append(pd.DataFrame({"nps": rng.integers(0, 11, 60).astype(float),
+                                      "country": country, "responded_at": date}))  # fmt: skip
+    df = pd.concat(rows, ignore_index=True)
+    current, previous = ("2026-06-01", "2026-06-30"), ("2026-01-01", "2026-01-31")
+    out = compare.change(metrics.nps, df, current=current, previous=previous, by="country")
+    # oracle: each period's table on its own, paired by difference (a pandas merge here)
+    now = metrics.nps(df[df["responded_at"] >= "2026-06-01"], by="country")
+    before = metrics.nps(df[df["responded_at"] < "2026-06-01"], by="country")
+    pd.testing.assert_frame_equal(out, compare.difference(now, before, on="country"),
+                                  check_exact=True)  # fmt: skip
+    assert out["country"].isna().sum() == 1 and set(out["country"].dropna()) == {"SE", "DK"}

@@ -155,6 +155,25 @@ def test_read_responses_filters(con):
         db.read_responses(con, start="March 2025")
 
 
+def test_read_responses_reuses_its_join_until_a_table_changes(tmp_path):
+    url = f"duckdb:///{tmp_path}/cx.duckdb"
+    db.write_tables(url, demo.generate(300, seed=3))
+    con = ibis.duckdb.connect(str(tmp_path / "cx.duckdb"))  # writable: the test alters tables
+    try:
+        everyone, some = db.read_responses(con), db.read_responses(con, country=["SE"])
+        joined = db.responses_with_customers(con)
+        assert db.responses_with_customers(con) is joined  # built once per connection
+        assert set(some.country.to_pandas()) == {"SE"}
+        assert everyone.count().execute() == 300  # filters stay per call
+        con.raw_sql("ALTER TABLE customers ADD COLUMN tier VARCHAR")
+        con.raw_sql("ALTER TABLE responses ADD COLUMN channel VARCHAR")
+        again = db.responses_with_customers(con)
+        assert again is not joined and "channel" in again.columns  # a new schema: a new join
+        assert "channel" in db.read_responses(con).columns
+    finally:
+        con.disconnect()
+
+
 def test_data_period(con):
     assert db.data_period(con) == (dt.date(2024, 11, 1), dt.date(2026, 10, 31))
 

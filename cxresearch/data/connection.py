@@ -5,6 +5,7 @@ Re-exported by :mod:`cxresearch.data.db` (``db.connect``, ``db.table``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
@@ -169,3 +170,29 @@ def _duckdb_schema(con: ibis.BaseBackend, name: str) -> ibis.Schema | None:
 def _parse_type(mapper, typ: str, nullable: bool) -> dt.DataType:
     """A DuckDB column type as Ibis reads it (``DESCRIBE``'s type strings, parsed once)."""
     return mapper.from_string(typ, nullable=nullable)
+
+
+#: Where a connection keeps its last join of responses and customers (see below).
+_JOINED = "_cx_responses_joined"
+
+
+def responses_with_customers(con: ibis.BaseBackend) -> ir.Table:
+    """Responses left-joined with their customer's segment, country and industry.
+
+    Building the join is most of the cost of :func:`cxresearch.data.db.read_responses`
+    (Ibis validates every column: several milliseconds), and a report reads its responses
+    a few times: the connection keeps its last join with the two tables it was built from
+    (their schemas included) and reuses it while they are the same (expressions are
+    immutable).
+    """
+    r, customers = tables(con, ("responses", "customers"))
+    key = (r.op(), customers.op())
+    known = getattr(con, _JOINED, None)
+    if known is not None and known[0] == key:
+        return known[1]
+    c = customers.select("segment", "country", "industry", _customer=customers.customer_id)
+    # a response whose customer is not on file still counts (segment and country unknown)
+    t = r.left_join(c, r.customer_id == c._customer).drop("_customer")
+    with contextlib.suppress(AttributeError):  # a backend that takes no attributes: no reuse
+        setattr(con, _JOINED, (key, t))
+    return t

@@ -18,6 +18,7 @@ from cxresearch.data import credentials, scales, summary
 from cxresearch.data.connection import (  # noqa: F401 - re-exported
     SPARK_MASTER_ENV,
     connect,
+    responses_with_customers,
     table,
     tables,
 )
@@ -60,10 +61,7 @@ def read_responses(
         Columns of ``responses`` plus ``segment``, ``country``, ``industry`` and
         ``month`` (the first day of the response month). Nothing is executed.
     """
-    r, customers = tables(con, ("responses", "customers"))
-    c = customers.select("segment", "country", "industry", _customer=customers.customer_id)
-    # a response whose customer is not on file still counts (segment and country unknown)
-    t = r.left_join(c, r.customer_id == c._customer).drop("_customer")
+    t = responses_with_customers(con)
     t = filter_dates(t, "responded_at", start, end)
     t = filter_in(t, "segment", segment)
     t = filter_in(t, "country", country)

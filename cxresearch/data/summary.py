@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 from ibis.formats.pandas import PandasData
 
@@ -182,11 +183,44 @@ def _query(
     sql = summaryquery.grouped_sql(found, measure, by, aggregates, summary=on,
                                    scales=on or _has_scales(con))  # fmt: skip
     rows = _fetch(con, sql)
-    frame = pd.DataFrame(rows, columns=[*by, *aggregates])
-    out = PandasData.convert_table(frame, ibis.schema({c: schema[c] for c in frame.columns}))
+    columns = [*by, *aggregates]
+    types = ibis.schema({c: schema[c] for c in columns})
+    out = _plain_frame(rows, types, len(by))
+    if out is not None:
+        return out
+    frame = pd.DataFrame(rows, columns=columns)
+    out = PandasData.convert_table(frame, types)
     if by:
         out = out.sort_values(list(by), ignore_index=True)
     return out
+
+
+def _plain_frame(rows: list[tuple], types: ibis.Schema, keys: int) -> pd.DataFrame | None:
+    """Rows of text, whole numbers and floats, with no missing value, as a sorted frame.
+
+    The frame :func:`_query` would build with Ibis's conversion and ``sort_values`` on the
+    first ``keys`` columns, made from the columns directly (a few milliseconds less for
+    each of a report's queries); ``None`` for any other type or a missing value.
+    """
+    kinds = []
+    for dtype in types.types:
+        if dtype.is_string():
+            kinds.append(object)
+        elif dtype.is_int64():
+            kinds.append(np.int64)
+        elif dtype.is_float64():
+            kinds.append(np.float64)
+        else:
+            return None
+    if any(value is None for row in rows for value in row):
+        return None
+    if keys:
+        rows = sorted(rows, key=lambda row: row[:keys])  # the keys of a grouping are unique
+    data = {
+        name: np.array([row[i] for row in rows], dtype=kind)
+        for i, (name, kind) in enumerate(zip(types.names, kinds, strict=True))
+    }
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
 def csat_scales(t: ir.Table, default: tuple[int, int]) -> list[tuple[int, int]] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -152,15 +152,26 @@ def finish(
     suppress_below: int = DEFAULT_SUPPRESS_BELOW,
     value_range: float | None = 1.0,
     proportion: bool = True,
+    columns: Mapping[str, np.ndarray] | None = None,
+    after: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """A metric table from its counts and interval, with :func:`small_group_rules` applied.
 
     Built column by column as arrays and turned into one DataFrame at the end: the same
     table as ``small_group_rules`` on the assembled frame, without its per-column copies.
+    ``columns`` holds arrays computed beside ``counts`` (``effective_n``, an ``extra``
+    count), read before its own columns (adding them to ``counts`` would copy it);
+    ``after`` float columns appended last, blanked (NaN) in suppressed rows.
     """
+    columns = columns or {}
+
+    def read(name: str) -> np.ndarray:
+        return np.asarray(columns[name]) if name in columns else counts[name].to_numpy()
+
     estimate, se, low, high = (np.array(v, dtype=float) for v in values)
     n = counts["n"].to_numpy(dtype="int64")
-    eff = counts["effective_n"].to_numpy(dtype=float) if "effective_n" in counts else n
+    has_eff = "effective_n" in columns or "effective_n" in counts
+    eff = read("effective_n").astype(float, copy=False) if has_eff else n
     suppressed = n < suppress_below
     with np.errstate(invalid="ignore", divide="ignore"):
         unreliable = eff < min_n
@@ -173,13 +184,17 @@ def finish(
             unreliable |= wide & (relative > MAX_RELATIVE_CI_WIDTH)
     for column in (estimate, se, low, high):
         column[suppressed] = np.nan
-    data = {c: counts[c].reset_index(drop=True) for c in by}
+    data = {c: counts[c].array for c in by}  # the columns' own types, by position
     data.update(metric=metric, n=n, effective_n=eff, estimate=estimate, std_error=se,
                 ci_low=low, ci_high=high, confidence=float(confidence), suppressed=suppressed,
                 unreliable=~suppressed & unreliable)  # fmt: skip
-    for col in extra:
+    for col in extra:  # as counts[col].astype(kind).mask(suppressed), without the Series
         kind = "Float64" if col.startswith("weighted_") else "Int64"
-        data[col] = counts[col].astype(kind).reset_index(drop=True).mask(suppressed)
+        values_ = pd.array(read(col), dtype=kind, copy=True)
+        values_[suppressed] = pd.NA
+        data[col] = values_
+    for col, values_ in (after or {}).items():
+        data[col] = np.where(suppressed, np.nan, np.asarray(values_, dtype=float))
     return pd.DataFrame(data, index=pd.RangeIndex(len(n)))
 
 

@@ -15,11 +15,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from cxresearch.config import DEFAULT_CONFIDENCE
 from cxresearch.data import summary
 from cxresearch.stats import intervals, metrics
 from cxresearch.stats._utils import TableLike, by_list
 
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "none": None}
+#: The level at which an adjusted p value counts as significant, unless a call says another.
+ALPHA = 0.05
 
 
 def adjust_p(p_values, method: str = "holm") -> np.ndarray:
@@ -83,9 +86,9 @@ def difference(
     b: pd.DataFrame,
     *,
     on: str | Sequence[str] | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     adjust: str = "holm",
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Differences ``a - b`` between two metric tables, row by row.
 
@@ -119,14 +122,26 @@ def difference(
     each group) over the standard error of the adjusted shares, as Agresti and Caffo
     (2000) do for two proportions; ``estimate_a`` and ``estimate_b`` stay observed.
     """
-    keys = by_list(on)
+    return _difference(a, b, by_list(on), None, confidence, adjust, alpha)
+
+
+def _difference(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    keys: list[str],
+    rows: tuple[np.ndarray, np.ndarray] | None,
+    confidence: float,
+    adjust: str,
+    alpha: float,
+) -> pd.DataFrame:
+    """:func:`difference` of the rows ``rows`` of ``a`` and ``b`` (``None``: all rows)."""
     centred = "centre" in a.columns and "centre" in b.columns
     cols = [*keys, "metric", "estimate", "std_error", "n", *(["centre"] if centred else [])]
-    merged = a[cols].merge(b[cols], on=[*keys, "metric"], suffixes=("_a", "_b"), how="inner")
+    merged = _matched(a, b, [*keys, "metric"], cols, rows)
     z = intervals.z_value(confidence)
     at = "centre" if centred else "estimate"
-    diff = merged[f"{at}_a"] - merged[f"{at}_b"]
-    se = np.sqrt(merged["std_error_a"] ** 2 + merged["std_error_b"] ** 2)
+    diff = _floats(merged[f"{at}_a"]) - _floats(merged[f"{at}_b"])
+    se = np.sqrt(_floats(merged["std_error_a"]) ** 2 + _floats(merged["std_error_b"]) ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = diff / se
     p = intervals.two_sided_p(statistic)
@@ -134,17 +149,64 @@ def difference(
     # one frame built from its columns at once (not column by column: each insert copies)
     out = {c: merged[c] for c in (*keys, "metric", "estimate_a", "estimate_b", "n_a", "n_b")}
     out.update(
-        difference=diff.to_numpy(),
-        std_error=se.to_numpy(),
-        ci_low=(diff - z * se).to_numpy(),
-        ci_high=(diff + z * se).to_numpy(),
-        statistic=np.asarray(statistic),
+        difference=diff,
+        std_error=se,
+        ci_low=diff - z * se,
+        ci_high=diff + z * se,
+        statistic=statistic,
         p_value=p,
         p_adjusted=p_adjusted,
         adjustment=adjust,
         significant=p_adjusted < alpha,
     )
-    return pd.DataFrame(out, index=merged.index)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(diff)))
+
+
+def _floats(values) -> np.ndarray:
+    """A column as a float array (a blanked ``Float64`` cell becomes NaN)."""
+    return np.asarray(values, dtype=float)
+
+
+def _matched(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    on: list[str],
+    cols: list[str],
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    """The rows of ``a`` and ``b`` that share their ``on`` values, as columns ``<col>_a/_b``.
+
+    As ``a[cols].merge(b[cols], on=on, how="inner", suffixes=("_a", "_b"))`` (the rows in
+    ``a``'s order), paired by position without building the merged frame; when a key is
+    missing or repeats (where merge would pair missing keys or multiply rows), merge itself.
+    ``rows``: the positions of the rows of ``a`` and of ``b`` to pair (``None``: all), so
+    that two periods of one table are paired without copying each out of it.
+    """
+    ra, rb = rows if rows is not None else (np.arange(len(a)), np.arange(len(b)))
+
+    def keys(frame: pd.DataFrame, at: np.ndarray) -> list[tuple]:
+        values = [frame[c].tolist() for c in on]
+        return [tuple(column[i] for column in values) for i in at]
+
+    key_a, key_b = keys(a, ra), keys(b, rb)
+    where = {key: i for i, key in enumerate(key_b)}
+    if (
+        len(where) < len(key_b)
+        or len(set(key_a)) < len(key_a)
+        or any(pd.isna(v) for key in (*key_a, *key_b) for v in key)
+    ):
+        left, right = (a, b) if rows is None else (a.iloc[ra], b.iloc[rb])
+        merged = left[cols].merge(right[cols], on=on, suffixes=("_a", "_b"), how="inner")
+        return {c: merged[c] for c in merged.columns}
+    pairs = [(i, where[key]) for i, key in enumerate(key_a) if key in where]
+    ia = np.array([ra[i] for i, _ in pairs], dtype=np.intp)
+    ib = np.array([rb[j] for _, j in pairs], dtype=np.intp)
+    out = {c: a[c].array.take(ia) for c in on}
+    for c in cols:
+        if c not in on:
+            out[f"{c}_a"] = a[c].array.take(ia)
+            out[f"{c}_b"] = b[c].array.take(ib)
+    return out
 
 
 def change(
@@ -193,13 +255,12 @@ def change(
         if marked is not None:
             both = metric(marked, by=[*keys, summary.PERIOD], **metric_options)
     if both is not None and (keys or set(both[summary.PERIOD]) == {"a", "b"}):
-        now, before = (
-            both[both[summary.PERIOD] == p].drop(columns=summary.PERIOD).reset_index(drop=True)
-            for p in ("a", "b")
-        )
-    else:  # an empty period still gives its one row of n = 0
-        now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
-        before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
+        period = both[summary.PERIOD].to_numpy()  # the periods' rows, paired in place
+        rows = (np.flatnonzero(period == "a"), np.flatnonzero(period == "b"))
+        return _difference(both, both, keys, rows, DEFAULT_CONFIDENCE, adjust, ALPHA)
+    # an empty period still gives its one row of n = 0
+    now = metric(filter_dates(t, date_column, *current), by=by, **metric_options)
+    before = metric(filter_dates(t, date_column, *previous), by=by, **metric_options)
     return difference(now, before, on=by, adjust=adjust)
 
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from cxresearch.config import (
@@ -50,7 +51,6 @@ from cxresearch.stats._utils import (
     check_columns,
     check_range,
     finish,
-    kish_n,
     out_of_range,
     weight_aggregates,
 )
@@ -131,17 +131,20 @@ def nps(
     if counts is None or counts["invalid"].sum():
         counts = _nps_rows(t, score, groups, weights)
     check_range(t, score, 0, 10, counts["invalid"].sum())
-    counts["passives"] = counts["n"] - counts["promoters"] - counts["detractors"]
-    counts["effective_n"] = kish_n(counts)
-    n_eff = counts["effective_n"]
-    shares = (
-        counts["w_pro"] / counts["sum_w"] * n_eff,
-        counts["w_det"] / counts["sum_w"] * n_eff,
-        n_eff,
-    )
+    # the arithmetic on arrays (pandas' per-operation overhead is most of a small table's)
+    # (the counts of an empty rows' aggregate can be missing: pandas' arithmetic keeps them so)
+    passives = (counts["n"] - counts["promoters"] - counts["detractors"]).to_numpy()
+    sum_w = counts["sum_w"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = sum_w**2 / counts["sum_w2"].to_numpy(dtype=float)  # kish_n
+        shares = (
+            counts["w_pro"].to_numpy(dtype=float) / sum_w * n_eff,
+            counts["w_det"].to_numpy(dtype=float) / sum_w * n_eff,
+            n_eff,
+        )
     values = intervals.nps_interval(*shares, confidence, method)
-    counts["centre"] = intervals.nps_centre(*shares, method)[0]
-    out = finish(
+    centre = np.asarray(intervals.nps_centre(*shares, method)[0], dtype=float)
+    return finish(
         counts,
         groups,
         "nps",
@@ -152,10 +155,9 @@ def nps(
         suppress_below=suppress_below,
         value_range=2.0,
         proportion=False,
+        columns={"effective_n": n_eff, "passives": passives},
+        after={"centre": centre},
     )
-    centre = counts["centre"].where(~out["suppressed"])
-    out["centre"] = centre.astype(float)
-    return out
 
 
 def _nps_rows(t: ir.Table, score: str, groups: list[str], weights: str | None) -> pd.DataFrame:
@@ -239,16 +241,12 @@ def csat(
     t = as_table(data)
     groups = by_list(by)
     check_columns(t, [score, *groups])
-    valid = t.filter(t[score].notnull())
-    low, high = _scale_bounds(valid, score, scale)
-    top = high - 1 if satisfied is None else ibis.literal(satisfied)
-    ok = valid[score] >= top
-    bad = valid[score].notnull() & ((valid[score] < low) | (valid[score] > high))
     counts = None
     if score == "csat":  # per-day summary: one query, no rows read
         counts = summary.csat_counts(t, groups, weights, scale=scale, satisfied=satisfied,
                                      default=DEFAULT_SCALE)  # fmt: skip
-    if counts is None or counts["invalid"].sum():
+    if counts is None or counts["invalid"].sum():  # the rows' expressions, built only here
+        valid, ok, bad = _csat_terms(t, score, scale, satisfied)
         w, aggs = weight_aggregates(valid, weights)
         counts = aggregate(
             valid,
@@ -259,14 +257,17 @@ def csat(
             invalid=bad.ifelse(1, 0).sum(),
         )
     if counts["invalid"].sum():
+        valid, _, bad = _csat_terms(t, score, scale, satisfied)
         found = valid.filter(bad).select(score).limit(3).to_pandas()[score].tolist()
         per_row = scale is None and {f"{score}_min", f"{score}_max"} <= set(t.columns)
         first, last = scale or DEFAULT_SCALE
         what = "on each row's declared scale" if per_row else f"{first}-{last}"
         raise ValueError(f"column {score!r} must hold integers {what}; found {found}")
-    counts["effective_n"] = kish_n(counts)
-    share = counts["w_sat"] / counts["sum_w"]
-    values = intervals.wilson(share * counts["effective_n"], counts["effective_n"], confidence)
+    sum_w = counts["sum_w"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = sum_w**2 / counts["sum_w2"].to_numpy(dtype=float)  # kish_n
+        share = counts["w_sat"].to_numpy(dtype=float) / sum_w
+    values = intervals.wilson(share * n_eff, n_eff, confidence)
     return finish(
         counts,
         groups,
@@ -276,7 +277,20 @@ def csat(
         min_n,
         ("satisfied",),
         suppress_below=suppress_below,
+        columns={"effective_n": n_eff},
     )
+
+
+def _csat_terms(
+    t: ir.Table, score: str, scale: tuple[int, int] | None, satisfied: int | None
+) -> tuple[ir.Table, ir.BooleanValue, ir.BooleanValue]:
+    """The rated rows of ``t``, and which of them are satisfied and which out of range."""
+    valid = t.filter(t[score].notnull())
+    low, high = _scale_bounds(valid, score, scale)
+    top = high - 1 if satisfied is None else ibis.literal(satisfied)
+    ok = valid[score] >= top
+    bad = valid[score].notnull() & ((valid[score] < low) | (valid[score] > high))
+    return valid, ok, bad
 
 
 def _scale_bounds(
