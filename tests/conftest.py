@@ -36,24 +36,27 @@ SLOW_FIXTURES = frozenset(
 
 #: The work units ``make test`` (``--dist loadgroup``) hands out first, longest first: a
 #: unit is a test module, or a test marked with an ``xdist_group`` of its own because it
-#: shares nothing with its module. Seconds alone on 2 cores, from a fresh-clone run. The
-#: run then ends on short tests, instead of on one worker alone in a long module while the
-#: other idles. Units not listed follow: those with a ``slow`` test first, then the rest.
+#: shares nothing with its module. The run then ends on short tests, instead of on one
+#: worker alone in a long module while the other idles. Seconds in a whole run on 2
+#: workers on a 2-core machine loaded by other work (load 4 to 10), 2026-12-06. Units not
+#: listed follow: those with a ``slow`` test first, then the rest.
 LONGEST_FIRST = (
-    "test_spark",  # Spark session, 20,000 responses in Parquet and DuckDB, two renders: 105 s
-    "test_postgres",  # a server, 20,000 responses, renders and command-line runs
-    "spark_cli",  # `demo-data` and `run` on a lake: two JVMs, 59 s
-    "batch_failures",  # two 12-report batches, one with a hanging report
-    "test_summary",  # 2 x 30 random cases against the rows, one on PostgreSQL
-    "faults_timeout",
-    "faults_sigkill",
-    "faults_sigterm",
-    "test_secrets_battery",
-    "test_kernels",
-    "batch_pdf",
-    "test_faults",
-    "test_summary_update",
-    "batch_dask",
+    "test_spark",  # a Spark session, the data in Parquet and DuckDB, two renders: 590 s
+    "test_summary",  # 2 x 30 random cases against the rows, one on PostgreSQL: 380 s
+    "spark_cli",  # `demo-data` and `run` on a lake: two JVMs: 300 s
+    "batch_failures",  # two 12-report batches, one with a hanging report: 265 s
+    "test_postgres",  # a server, the data, renders and command-line runs: 260 s
+    "test_secrets_battery",  # 14 commands: 190 s
+    "test_kernels",  # 180 s
+    "faults_sigkill",  # 155 s
+    "test_analyses",  # the 200,000-response data built, then models: 150 s
+    "batch_pdf",  # 140 s
+    "test_summary_update",  # 130 s
+    "faults_sigterm",  # 130 s
+    "test_batch",  # 125 s
+    "test_faults",  # 120 s
+    "faults_timeout",  # 55 s
+    "batch_dask",  # 45 s
 )
 
 

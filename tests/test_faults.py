@@ -198,21 +198,21 @@ BATCH_TIMEOUT = 45
 def test_batch_timeout_stops_everything_and_records_why(tmp_path, small_url):
     schedule, reports = hang_schedule(tmp_path, small_url)
     t0 = time.monotonic()
-    result = subprocess.Popen(
+    with subprocess.Popen(  # its pipes closed however the test ends
         [sys.executable, "-m", "cxresearch.cli", "batch", str(schedule), "--workers", "2",
          "--db", small_url, "--only", "batch_fixture/HANG-*", "--timeout", str(BATCH_TIMEOUT)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    folder = reports / "fixture"  # both workers inside a report: its notebook exists
-    while len(list(folder.glob(".*.running.ipynb"))) < 2 and result.poll() is None:
+    ) as result:  # fmt: skip
+        folder = reports / "fixture"  # both workers inside a report: its notebook exists
+        while len(list(folder.glob(".*.running.ipynb"))) < 2 and result.poll() is None:
+            time.sleep(1)
         time.sleep(1)
-    time.sleep(1)
-    family = descendants(result.pid)
-    inside = time.monotonic() - t0
-    assert inside < BATCH_TIMEOUT, f"two reports started after {inside:.0f} s: raise BATCH_TIMEOUT"
-    assert len(kernels_of(family)) >= 2, "no kernels were running"  # the test can fail
-    stdout, stderr = result.communicate(timeout=300)
+        family = descendants(result.pid)
+        inside = time.monotonic() - t0
+        assert inside < BATCH_TIMEOUT, f"2 reports began after {inside:.0f} s: raise BATCH_TIMEOUT"
+        assert len(kernels_of(family)) >= 2, "no kernels were running"  # the test can fail
+        stdout, stderr = result.communicate(timeout=300)
     assert result.returncode == 1, stdout + stderr
     assert time.monotonic() - t0 < 200  # not the 600 s of a report's own time-out
     assert f"timed out after {BATCH_TIMEOUT} s" in stderr
