@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -146,11 +145,13 @@ def test_no_secret_reaches_any_output_through_any_entry_point(tmp_path, small_ur
     out.mkdir()
     reports = out / "reports"
     first, pem = SHAPES[0][0], SHAPES[-1][0]
-    #: the commands, in chains that run side by side (a chain's commands one after another)
-    chains: dict[str, list[tuple[int, tuple, dict | None]]] = {}
+    results = []
 
-    def expect(code: int, *args, env=None, chain: str | None = None) -> None:
-        chains.setdefault(chain or f"command {len(chains)}", []).append((code, args, env))
+    def expect(code: int, *args, env=None) -> None:
+        result = cli(*args, env=env)
+        results.append(result)
+        assert result.returncode == code, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
 
     run = ("run", "nps_overview", "--out", reports / "nps_overview", "--db", small_url)
     # run: -P at any depth, a params file with nested lists and maps; refused before a kernel
@@ -161,6 +162,7 @@ def test_no_secret_reaches_any_output_through_any_entry_point(tmp_path, small_ur
     params_file.write_text(yaml.safe_dump({"country": ["SE", {"k": [pem]}], "segment": ["B2B"]}))
     expect(2, *run, "-p", params_file)
     expect(2, *run, "-P", SHAPES[4][0])  # not key=value: the error quotes it, scrubbed
+    assert not (reports / "nps_overview").exists()  # no kernel started, nothing written
 
     # batch: schedule parameters and matrices
     for where in ("params", "matrix"):
@@ -182,14 +184,14 @@ def test_no_secret_reaches_any_output_through_any_entry_point(tmp_path, small_ur
     row = "r1,c1,2026-03-02,{nps},5,yes,B2C,SE,consumer,after_purchase,sv,ok,1"
     bad_cell = given / "wave.csv"
     bad_cell.write_text(f"{header}\n{row.format(nps=SHAPES[3][0])}\n")
-    db_file = f"duckdb:///{out / 'import.duckdb'}"  # one file: these run one after another
-    expect(1, "import", bad_cell, "--db", db_file, chain="import")
+    db_file = f"duckdb:///{out / 'import.duckdb'}"
+    expect(1, "import", bad_cell, "--db", db_file)
     named = given / "token=S3cretTK5x.csv"
     named.write_text(f"{header}\n{row.format(nps=9)}\n")
-    expect(2, "import", named, "--db", db_file, chain="import")
+    expect(2, "import", named, "--db", db_file)
     mapping = given / "mapping.yaml"
     mapping.write_text(f'source: x\ncolumns: {{nps: "{SHAPES[0][0]}"\n')
-    expect(1, "import", bad_cell, "--mapping", mapping, "--db", db_file, chain="import")
+    expect(1, "import", bad_cell, "--mapping", mapping, "--db", db_file)
 
     # follow-up: a database URL with a password, a value in error
     follow = out / "follow_up" / "list.csv"
@@ -200,22 +202,7 @@ def test_no_secret_reaches_any_output_through_any_entry_point(tmp_path, small_ur
     # a failing cell that prints and raises every shape: scrubbed in every file it reaches
     notebook = leaky_notebook(given / "leaky.ipynb")
     env = {"CX_TEST_SHAPES": json.dumps([s for s, _ in SHAPES])}
-    expect(
-        1, "run", notebook, "--out", reports / "leaky", "--db", small_url, env=env, chain="leaky"
-    )
-
-    def run_chain(chain: list[tuple[int, tuple, dict | None]]) -> list:
-        return [(code, args, cli(*args, env=extra)) for code, args, extra in chain]
-
-    # the longest first: the failing notebook's kernel, then the three imports
-    ordered = [chains.pop("leaky"), chains.pop("import"), *chains.values()]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        ran = [done for chain in pool.map(run_chain, ordered) for done in chain]
-    assert len(ran) == 14
-    for code, args, result in ran:
-        assert result.returncode == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr
-    assert not (reports / "nps_overview").exists()  # no kernel started, nothing written
+    expect(1, "run", notebook, "--out", reports / "leaky", "--db", small_url, env=env)
     failed = reports / "leaky" / "default.failed.ipynb"
     assert failed.exists() and "could not connect" in failed.read_text()
     record = json.loads((reports / "leaky" / "default.json").read_text())
@@ -225,5 +212,5 @@ def test_no_secret_reaches_any_output_through_any_entry_point(tmp_path, small_ur
     )
     assert "could not connect" in (reports / "index.html").read_text()
 
-    texts = [result.stdout + result.stderr for _, _, result in ran]
+    texts = [r.stdout + r.stderr for r in results]
     assert leaks([out, config.REPORTS_DIR], texts) == []
