@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 CHECKSUM := $(shell cksum < pyproject.toml | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 WORKERS ?= 2
+# a test module runs on one worker (its fixtures set up once); the longest go first
+# (tests/conftest.py: LONGEST_FIRST) so that the workers finish together
+DIST := --dist loadgroup --no-loadscope-reorder
 # extra arguments for `make lab`, e.g. ARGS="--port 8899 --no-browser"
 ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
@@ -56,12 +59,12 @@ demo: install ## Build the demo database and render every report
 test: install-dev system-deps ## Lint, then the whole suite (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --durations=15
+	CX_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n $(WORKERS) $(DIST) --durations=15
 
 test-fast: install-dev ## Lint, then the tests that need no kernel, subprocess, server, browser or Spark
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "not slow and not browser and not postgres and not spark"
+	$(BIN)/python -m pytest -n $(WORKERS) $(DIST) -m "not slow and not browser and not postgres and not spark"
 
 lint: install-dev ## ruff check and format check
 	$(BIN)/ruff check .

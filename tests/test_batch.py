@@ -19,11 +19,14 @@ COUNTRIES = ["SE", "DK", "FI", "NL", "NO", "DE", "GB", "IS", "EE", "FAIL", "HANG
 
 pytestmark = pytest.mark.slow
 
+#: A report's time-out in these batches: HANG waits for it, the others end in about 1 s.
+TIMEOUT = 8
+
 
 def schedule(tmp_path, mode, countries=COUNTRIES, name="schedule.yaml") -> Path:
     data = {
         "name": "test",
-        "timeout": 15,
+        "timeout": TIMEOUT,
         "retries": 1,
         "reports": [{
             "notebook": str(FIXTURE),
@@ -47,6 +50,7 @@ def cli(*args, cwd=ROOT):
     )
 
 
+@pytest.mark.xdist_group("batch_failures")  # a unit of its own for xdist
 def test_failures_are_isolated_and_reruns_skip(tmp_path, small_url):
     first = cli(str(schedule(tmp_path, "ok")), "--workers", "2", "--db", small_url)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -58,7 +62,7 @@ def test_failures_are_isolated_and_reruns_skip(tmp_path, small_url):
     assert second.returncode == 1
     assert "10 done, 0 skipped, 2 failed" in second.stdout
     log = second.stdout + second.stderr
-    assert "planted failure" in log and "timed out after 15 s" in log
+    assert "planted failure" in log and f"timed out after {TIMEOUT} s" in log
     for country, before in good.items():
         assert (out / f"{country}.html").read_bytes() == before  # last good HTML intact
         assert (out / f"{country}.failed.ipynb").exists()
@@ -87,6 +91,7 @@ def test_failures_are_isolated_and_reruns_skip(tmp_path, small_url):
     assert "1 done" in forced.stdout
 
 
+@pytest.mark.xdist_group("batch_dask")  # a unit of its own for xdist
 def test_same_batch_on_dask_local_cluster(tmp_path, small_url):
     plan = batch.plan(
         batch.load_schedule(schedule(tmp_path, "ok", ["SE", "DK", "FI", "NL"])), database=small_url
@@ -149,6 +154,7 @@ def test_list_parameters_are_wrapped_and_periods_set(small_url, tmp_path):
     assert plan.jobs[0].cache_key != plan.jobs[1].cache_key
 
 
+@pytest.mark.xdist_group("batch_pdf")  # a unit of its own for xdist
 def test_batch_prints_pdfs_and_reruns_only_when_one_is_missing(tmp_path, small_url):
     data = yaml.safe_load(schedule(tmp_path, "ok", countries=["SE", "DK"]).read_text())
     data["pdf"] = True

@@ -96,6 +96,17 @@ def descendants(root: int) -> dict[int, int | None]:
     return found
 
 
+def still_alive(family: dict[int, int | None], after: float) -> list[int]:
+    """The processes of ``family`` alive ``after`` seconds from now (looked at every 0.1 s:
+    a process that has ended stays ended, so this returns as soon as none is left)."""
+    deadline = time.monotonic() + after
+    while True:
+        alive = [pid for pid, start in family.items() if lifecycle.is_alive(pid, start)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.1)
+
+
 def kernels_of(processes: dict[int, int | None]) -> list[int]:
     """The kernels among ``processes``: started (``ipykernel``) or forked (named so)."""
     kernels = []
@@ -147,7 +158,13 @@ def start_hanging_batch(tmp_path: Path, db_url: str, *extra: str):
     return parent, schedule, reports
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize(
+    "sig",
+    [
+        pytest.param(signal.SIGKILL, id="SIGKILL", marks=pytest.mark.xdist_group("faults_sigkill")),
+        pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.xdist_group("faults_sigterm")),
+    ],
+)
 def test_killed_batch_leaves_no_process_and_the_next_run_agrees(tmp_path, small_url, sig):
     parent, schedule, reports = start_hanging_batch(tmp_path, small_url)
     family = descendants(parent.pid)
@@ -157,8 +174,7 @@ def test_killed_batch_leaves_no_process_and_the_next_run_agrees(tmp_path, small_
 
     os.kill(parent.pid, sig)
     parent.wait(timeout=60)
-    time.sleep(5)
-    alive = [pid for pid, start in family.items() if lifecycle.is_alive(pid, start)]
+    alive = still_alive(family, after=5)
     assert alive == [], f"still alive 5 s after {sig.name}: {alive}"
 
     # the next run (of other reports, in the same folder) sets the records straight
@@ -173,31 +189,38 @@ def test_killed_batch_leaves_no_process_and_the_next_run_agrees(tmp_path, small_
     assert_index_agrees(reports)
 
 
+#: The batch time-out of the test below, far below a report's 600 s: both workers must be
+#: inside a report before it ends (they took a minute once, with the load at 10 on 2 cores).
+BATCH_TIMEOUT = 45
+
+
+@pytest.mark.xdist_group("faults_timeout")  # a unit of its own for xdist
 def test_batch_timeout_stops_everything_and_records_why(tmp_path, small_url):
     schedule, reports = hang_schedule(tmp_path, small_url)
     t0 = time.monotonic()
-    result = subprocess.Popen(
+    with subprocess.Popen(  # its pipes closed however the test ends
         [sys.executable, "-m", "cxresearch.cli", "batch", str(schedule), "--workers", "2",
-         "--db", small_url, "--only", "batch_fixture/HANG-*", "--timeout", "45"],
+         "--db", small_url, "--only", "batch_fixture/HANG-*", "--timeout", str(BATCH_TIMEOUT)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    folder = reports / "fixture"  # both workers inside a report: its notebook exists
-    while len(list(folder.glob(".*.running.ipynb"))) < 2 and result.poll() is None:
+    ) as result:  # fmt: skip
+        folder = reports / "fixture"  # both workers inside a report: its notebook exists
+        while len(list(folder.glob(".*.running.ipynb"))) < 2 and result.poll() is None:
+            time.sleep(1)
         time.sleep(1)
-    time.sleep(1)
-    family = descendants(result.pid)
-    assert len(kernels_of(family)) >= 2, "no kernels were running"  # the test can fail
-    stdout, stderr = result.communicate(timeout=300)
+        family = descendants(result.pid)
+        inside = time.monotonic() - t0
+        assert inside < BATCH_TIMEOUT, f"2 reports began after {inside:.0f} s: raise BATCH_TIMEOUT"
+        assert len(kernels_of(family)) >= 2, "no kernels were running"  # the test can fail
+        stdout, stderr = result.communicate(timeout=300)
     assert result.returncode == 1, stdout + stderr
     assert time.monotonic() - t0 < 200  # not the 600 s of a report's own time-out
-    assert "timed out after 45 s" in stderr
-    time.sleep(5)
-    alive = [pid for pid, start in family.items() if lifecycle.is_alive(pid, start)]
-    assert alive == [], f"still alive after the batch timed out: {alive}"
+    assert f"timed out after {BATCH_TIMEOUT} s" in stderr
+    alive = still_alive(family, after=5)
+    assert alive == [], f"still alive 5 s after the batch timed out: {alive}"
     manifest = json.loads(next((reports / "_batches").glob("*.json")).read_text())
     assert {r["status"] for r in manifest["reports"]} == {"failed"}
-    assert all("timed out after 45 s" in r["error"] for r in manifest["reports"])
+    assert all(f"timed out after {BATCH_TIMEOUT} s" in r["error"] for r in manifest["reports"])
     assert_index_agrees(reports)
 
 

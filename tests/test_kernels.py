@@ -22,6 +22,8 @@ from cxresearch.running import forkserver
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ROOT / "tests" / "notebooks" / "kernel_probe.ipynb"
+#: The hung report's time-out: its kernel sleeps for 600 s, so any time-out ends it.
+HANG_TIMEOUT = 5
 
 SCRIPT = textwrap.dedent(
     """
@@ -32,6 +34,7 @@ SCRIPT = textwrap.dedent(
     from cxresearch.running import forkserver, kernels, runner, spec
 
     probe, url, out, modes = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4:]
+    HANG = float(os.environ["CX_TEST_HANG_TIMEOUT"])
     server = forkserver.shared(wait=False)  # as the command does: it asks for a kernel later
     results = {"client": os.getpid(), "server": server.pid if server else None}
     for mode in modes:
@@ -45,7 +48,7 @@ SCRIPT = textwrap.dedent(
             print(json.dumps(results), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         run = spec.build(probe, overrides={"mode": mode}, database=url, out_dir=out,
-                         name=f"{len(results)}-{mode}", timeout=20 if mode == "hang" else None)
+                         name=f"{len(results)}-{mode}", timeout=HANG if mode == "hang" else None)
         try:
             result = runner.execute(run, update_index=False)
         except ReportError as exc:
@@ -63,7 +66,8 @@ SCRIPT = textwrap.dedent(
 
 
 def _run(url: str, out: Path, *modes: str, fork: str = "1", **extra: str) -> dict:
-    env = {**os.environ, forkserver.ENV: fork, "PYTHONPATH": str(ROOT), **extra}
+    env = {**os.environ, forkserver.ENV: fork, "PYTHONPATH": str(ROOT), **extra,
+           "CX_TEST_HANG_TIMEOUT": str(HANG_TIMEOUT)}  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(PROBE), url, str(out), *modes],
         env=env, capture_output=True, text=True, cwd=ROOT, timeout=900,
@@ -142,7 +146,7 @@ def test_a_dead_or_hung_kernel_ends_only_its_report(forked):
     (hung,) = [v for k, v in forked.items() if k.endswith("-hang")]
     assert died["kind"] == quit_["kind"] == "kernel"
     assert hung["kind"] == "timeout"
-    assert "timed out after 20 s" in hung["error"]
+    assert f"timed out after {HANG_TIMEOUT} s" in hung["error"]
     # the reports after them ran, on kernels from the same server
     order = [k for k in forked if "-" in k]
     assert [k.split("-")[1] for k in order[-5:]] == ["die", "check", "quit", "hang", "check"]

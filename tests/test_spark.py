@@ -95,6 +95,7 @@ def test_notebook_on_spark_renders_the_same_report(pair, tmp_path):
     assert "Spark tables in lake" in results["spark"].html.read_text(encoding="utf-8")
 
 
+@pytest.mark.xdist_group("spark_cli")  # shares nothing with the others: another worker
 def test_cli_renders_on_a_relative_lake_after_demo_data(tmp_path):
     # The README's commands: `demo-data --db pyspark:///data/<lake>` then
     # `run ... --db pyspark:///data/<lake>`; the relative path is the project's, not the
