@@ -38,8 +38,15 @@ SCRIPT = textwrap.dedent(
     server = forkserver.shared(wait=False)  # as the command does: it asks for a kernel later
     results = {"client": os.getpid(), "server": server.pid if server else None}
     for mode in modes:
-        if mode == "wait":  # as a run's command does while it checks its parameters
-            time.sleep(6)
+        if mode == "wait":  # as a run's command does while it checks its parameters, until
+            # the server is idle (its imports and first warm-up steps done): its CPU clock
+            # stands still for a second; at most 120 s (a loaded machine)
+            ticks, still, end = -1, 0, time.monotonic() + 120
+            while still < 2 and time.monotonic() < end:
+                time.sleep(0.5)
+                stat = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                now = int(stat[11]) + int(stat[12])  # utime + stime
+                still, ticks = (still + 1 if now == ticks else 0), now
             continue
         if mode == "exit":  # leave a kernel running, then die without any clean-up
             kernel = kernels.new_kernel(out, kernels.kernel_env(url))
