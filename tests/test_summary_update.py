@@ -211,6 +211,32 @@ def test_a_new_database_and_two_files_in_one_command(tmp_path, ways):
     _check(url, tmp_path)
 
 
+def test_staged_rows_with_synonyms_build_the_summary_as_the_rows_do(tmp_path, ways):
+    """The summary is built from the staged rows (values decided through lookup tables:
+    synonyms, labels, language tags), into a new database and then appended."""
+    url = f"duckdb:///{tmp_path / 'cx.duckdb'}"
+    varied = [
+        {"customer_id": "s1", "segment": "b2b", "country": "Sverige", "language": "SV",
+         "touchpoint": "After purchase", "recommended_last_12m": "Ja"},
+        {"customer_id": "s2", "segment": "B2C", "country": "finland", "language": "fi-FI",
+         "touchpoint": "web shop", "recommended_last_12m": "nej"},
+        {"customer_id": "s1", "segment": "", "country": "se", "language": "en-GB"},
+        {"customer_id": "", "touchpoint": "", "language": "", "recommended_last_12m": "KYLLÄ"},
+    ]  # fmt: skip
+    imports.import_files([_csv(tmp_path / "a.csv", varied)], database=url)
+    more = [{**r, "customer_id": r["customer_id"] and "t" + r["customer_id"]} for r in varied]
+    (report,) = imports.import_files([_csv(tmp_path / "b.csv", more)], database=url)
+    assert report.status == "imported" and ways == ["rebuilt", "appended"]
+    con = duckdb.connect(str(db.duckdb_path(url)), read_only=True)
+    try:
+        stored = con.execute("SELECT DISTINCT touchpoint, language, recommended_last_12m "
+                             "FROM responses ORDER BY ALL").fetchall()  # fmt: skip
+    finally:
+        con.close()
+    assert ("after_purchase", "sv", "yes") in stored and ("web_shop", "fi", "no") in stored
+    _check(url, tmp_path)
+
+
 def test_a_summary_not_matching_the_rows_is_rebuilt(url, tmp_path, ways):
     raw = duckdb.connect(str(db.duckdb_path(url)))
     raw.execute("INSERT INTO responses SELECT * FROM responses LIMIT 7")  # around the summary

@@ -50,13 +50,17 @@ GROUPS = ("segment", "country", "touchpoint", "language", "survey_id", "month")
 ENGINES = ("duckdb", "postgres")
 
 
-def refresh(session) -> bool:
+def refresh(session, responses: str = "responses") -> bool:
     """Rebuild the summary from ``responses`` and ``customers``, inside the caller's transaction.
 
     Parameters
     ----------
     session
         An open :class:`cxresearch.data.sqlsession.Session` (DuckDB or PostgreSQL).
+    responses
+        Where the rows of ``responses`` are read from: the table, or a parenthesised query
+        giving exactly its rows (an import into an empty database passes its staged rows,
+        see :func:`cxresearch.data.summaryrows.rows_sql`).
 
     Returns
     -------
@@ -74,9 +78,10 @@ def refresh(session) -> bool:
         columns = summaryrows.COLUMNS.get(name, "(responses BIGINT)")
         session.execute(f"CREATE TABLE {name} {columns}")
     with summaryrows.joins_as_written(session):
-        for statement in summaryrows.codes_sql():
+        for statement in summaryrows.codes_sql(responses=responses):
             session.execute(statement)
-        session.execute(f"INSERT INTO {SUMMARY} {summaryrows.rows_sql()}")  # both measures
+        rows = summaryrows.rows_sql(responses=responses)  # both measures
+        session.execute(f"INSERT INTO {SUMMARY} {rows}")
         session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(SUMMARY)}")
     session.execute(f"INSERT INTO {ROWS} SELECT count(*) FROM responses")
     return True

@@ -93,11 +93,13 @@ def same(a: str, b: str, blank: str = "''") -> str:
     return f"coalesce({a}, {blank}) = coalesce({b}, {blank}) AND ({a} IS NULL) = ({b} IS NULL)"
 
 
-def codes_sql(where: str = "TRUE") -> list[str]:
+def codes_sql(where: str = "TRUE", responses: str = "responses") -> list[str]:
     """Statements giving codes to the groups that have none yet (run before :func:`rows_sql`).
 
     Every customer group (segment and country) on file, and every response group
-    (touchpoint, language, survey) of the responses ``r`` that match ``where``.
+    (touchpoint, language, survey) of the responses ``r`` that match ``where``;
+    ``responses`` is the table they are read from, or a parenthesised query with its
+    columns (an import's staged rows, see :func:`rows_sql`).
 
     A customer with neither segment nor country gets no code: a null ``who`` is a
     response whose customer has neither (or is not on file), as the row path's join sees it.
@@ -116,7 +118,7 @@ def codes_sql(where: str = "TRUE") -> list[str]:
         f"SELECT coalesce((SELECT max(how) FROM {HOW}), 0) "
         "+ row_number() OVER (ORDER BY touchpoint, language, survey_id), "
         "touchpoint, language, survey_id "
-        f"FROM (SELECT DISTINCT r.touchpoint, r.language, r.survey_id FROM responses r "
+        f"FROM (SELECT DISTINCT r.touchpoint, r.language, r.survey_id FROM {responses} r "
         f"WHERE {where}) d "
         f"WHERE NOT EXISTS (SELECT 1 FROM {HOW} h WHERE {_same_how('h', 'd')})"
     )
@@ -130,12 +132,17 @@ def _same_how(a: str, b: str) -> str:
     )  # fmt: skip
 
 
-def rows_sql(where: str = "TRUE") -> str:
+def rows_sql(where: str = "TRUE", responses: str = "responses") -> str:
     """``(columns) SELECT ...``: the summary cells of the responses ``r`` that match ``where``.
 
     Summary rows add up (every query sums ``n``, ``sum_w`` and ``sum_w2``), so the rows of
     newly written responses may be appended to a summary of the others. Every code they
     need must exist (:func:`codes_sql`).
+
+    ``responses``: the table, or a parenthesised query giving the same rows. An import
+    passes the rows it has just written as its staged query: inside the import's
+    transaction DuckDB reads them from the staging tables in memory at about half the
+    cost of reading them back from ``responses``.
     """
     nps = "GROUPING(r.csat) = 1"  # a row of the nps grouping set
     w = "CAST(r.weight AS DOUBLE PRECISION)"
@@ -152,7 +159,7 @@ def rows_sql(where: str = "TRUE") -> str:
         f"CAST(CASE WHEN {nps} THEN r.nps ELSE r.csat END AS SMALLINT), "
         f"CAST(r.csat_min AS SMALLINT), CAST(r.csat_max AS SMALLINT), {ANSWER}, "
         f"count(*), sum({w}), sum({w} * {w}) "
-        f"FROM responses r LEFT JOIN {who} c ON r.customer_id = c.customer_id "
+        f"FROM {responses} r LEFT JOIN {who} c ON r.customer_id = c.customer_id "
         f"JOIN {HOW} h ON {_same_how('r', 'h')} "
         f"WHERE {where} GROUP BY GROUPING SETS (({dims}, r.nps, {ANSWER}), "
         f"({dims}, r.csat, r.csat_min, r.csat_max)) "

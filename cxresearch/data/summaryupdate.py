@@ -32,6 +32,9 @@ class Plan:
     base: int | None
     added: list[str] = field(default_factory=list)
     touched: bool = False  # responses or customers were written
+    #: Per added source whose rows an import staged: a query giving those rows as they
+    #: were written (the columns of ``responses``), read instead of ``responses``.
+    staged: dict[str, str] = field(default_factory=dict)
 
     @property
     def appends(self) -> bool:
@@ -59,6 +62,24 @@ def added(plan: Plan, source: str) -> None:
     """The responses of ``source`` were written by this transaction."""
     plan.touched = True
     plan.added.append(source)
+
+
+def staged(plan: Plan, source: str, rows: str) -> None:
+    """The responses of ``source`` are the rows of query ``rows`` (an import's staged rows).
+
+    Inside the import's transaction DuckDB reads rows it has just written back from the
+    database file's new blocks; reading them from the staging tables in memory costs about
+    half (1,000,000 responses: about 1.3 s of CPU instead of 2.1 s for the summary).
+    """
+    plan.staged[source] = rows
+
+
+def _rows(plan: Plan) -> tuple[str, str, list[str]]:
+    """Where :func:`finish` reads the added responses: ``(relation, where, parameters)``."""
+    if plan.added and all(s in plan.staged for s in plan.added):
+        union = " UNION ALL ".join(f"SELECT * FROM ({plan.staged[s]})" for s in plan.added)
+        return f"({union})", "TRUE", []
+    return "responses", f"r.source IN ({', '.join('?' * len(plan.added))})", plan.added
 
 
 def customers(session, plan: Plan, incoming: str, columns) -> None:
@@ -98,14 +119,14 @@ def finish(session, plan: Plan) -> str:
     """
     if plan.appends and summary.present(session):
         if plan.added:
-            where = f"r.source IN ({', '.join('?' * len(plan.added))})"
-            who, how = summaryrows.codes_sql(where)  # codes for new groups first
+            rows, where, params = _rows(plan)
+            who, how = summaryrows.codes_sql(where, rows)  # codes for new groups first
             session.execute(who)
-            session.execute(how, plan.added)
+            session.execute(how, params)
             new, cells = "response_days_new", summaryrows.CELLS  # the new cells, then their months
             session.execute(f"CREATE TEMP TABLE {new} {summaryrows.COLUMNS[cells]}")
             with summaryrows.joins_as_written(session):
-                session.execute(f"INSERT INTO {new} {summaryrows.rows_sql(where)}", plan.added)
+                session.execute(f"INSERT INTO {new} {summaryrows.rows_sql(where, rows)}", params)
             session.execute(f"INSERT INTO {cells} SELECT * FROM {new}")
             session.execute(f"INSERT INTO {summaryrows.MONTHS} {summaryrows.months_sql(new)}")
             session.execute(f"DROP TABLE {new}")
@@ -114,6 +135,8 @@ def finish(session, plan: Plan) -> str:
             return "appended"
         return "kept"
     if plan.touched or not summary.present(session):
-        summary.refresh(session)
+        # into a database that had no responses, the added rows are all of them
+        rows = _rows(plan)[0] if plan.base == 0 else "responses"
+        summary.refresh(session, rows)
         return "rebuilt"
     return "kept"

@@ -74,7 +74,7 @@ class Staged:
     """A canonical responses file validated and typed in DuckDB.
 
     ``sql``: per table, a query over the staging tables giving its rows in the file's order
-    (responses without ``survey_id``). :func:`stage` also fills the frames.
+    (responses without ``survey_id``; ``rows``: them unordered). :func:`stage` fills frames.
     """
 
     rows: int
@@ -159,8 +159,7 @@ def _score(col: str, low: int, high: int) -> str:
     )
 
 
-#: What a lookup returns for a value the staging path leaves to the per-column path.
-UNSURE = "\x00"
+UNSURE = "\x00"  # a lookup's answer for a value the staging path leaves to the per-column path
 
 
 def _cell(value: str | None) -> str | None:
@@ -422,12 +421,12 @@ def _result(con, head: Header, source: str, key: str, rows: int, looked: dict[st
     src = _text(source)
     joins = " ".join(_join(key, c) for c, sql in looked.items() if sql.startswith("lk_"))
     order = "ORDER BY r.rowid" if joins else ""
-    responses = (
+    body = (
         f"SELECT response_id, {src} AS source, customer_id, responded_at, "
         f"{looked['touchpoint']} AS touchpoint, {looked['language']} AS language, nps, csat, "
         f"CAST({low} AS TINYINT) AS csat_min, CAST({high} AS TINYINT) AS csat_max, "
         f"{looked['recommended_last_12m']} AS recommended_last_12m, "
-        f"comment, weight FROM typed_{key} r {joins} {order}"
+        f"comment, weight FROM typed_{key} r {joins}"
     )
     last = ", ".join(
         f"max_by({looked[c]}, r.rowid) FILTER (WHERE {looked[c]} IS NOT NULL) AS {c}"
@@ -453,7 +452,8 @@ def _result(con, head: Header, source: str, key: str, rows: int, looked: dict[st
         f"SELECT min(responded_at)::DATE, max(responded_at)::DATE FROM typed_{key}"
     ).fetchone()
     sql = {
-        "responses": responses,
+        "responses": f"{body} {order}",
+        "rows": body,
         "customers": f"SELECT * FROM customers_{key} ORDER BY rowid",
         "ratings": ratings,
     }

@@ -195,6 +195,9 @@ def _write_staged(con, batch: Batch, survey_id: int, plan: summaryupdate.Plan) -
             f"FROM ({staged[table]})",
             extra,
         )
+    # the summary reads the rows just written from the staging tables (see summaryupdate)
+    rows = f"SELECT * EXCLUDE (source), CAST({int(survey_id)} AS BIGINT) AS survey_id FROM "
+    summaryupdate.staged(plan, batch.source, rows + f"({staged['rows']})")
 
 
 def _replace_keys(con, table: str, frame: pd.DataFrame, keys: list[str]) -> int:
