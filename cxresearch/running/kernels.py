@@ -152,6 +152,15 @@ class ForkKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._fork_server = server
 
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt the kernel, unless it is being shut down: it served its one report.
+
+        jupyter_client interrupts a kernel before it shuts it down; a ``SIGINT`` then only
+        makes ipykernel log ``KeyboardInterrupt caught in kernel`` on the batch's terminal.
+        """
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or str(uuid.uuid4())
@@ -307,7 +316,9 @@ class _Engine(NBClientEngine):
         client = PapermillNotebookClient(
             nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
             kernel_name=kernel_name, log=logger, log_output=log_output,
-            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+            stdout_file=stdout_file, stderr_file=stderr_file,
+            shutdown_kernel="immediate",  # its one report is done: no graceful wait
+            **kwargs,
         )  # fmt: skip
         return client.execute(cleanup_kc=True)
 
