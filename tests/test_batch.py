@@ -277,12 +277,14 @@ def test_starter_leaves_out_what_no_notebook_needs(models, charts):
     """The batch's starter imports statsmodels only under CX_PRELOAD_MODELS=1 (or unset),
     matplotlib only under CX_PRELOAD_CHARTS=1 (or unset)."""
     code = (
-        "import sys, cxresearch.running.preload\n"
+        "import gc, sys, cxresearch.running.preload\n"
         "print('statsmodels.api' in sys.modules, 'matplotlib.pyplot' in sys.modules,"
-        " 'papermill' in sys.modules, 'cxresearch.reporting.warmup' in sys.modules)"
+        " 'papermill' in sys.modules, 'cxresearch.reporting.warmup' in sys.modules,"
+        " gc.get_freeze_count() > 100_000)"
     )
     env = {**os.environ, "CX_PRELOAD_MODELS": models, "CX_PRELOAD_CHARTS": charts}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, cwd=ROOT, check=True)  # fmt: skip
-    expected = [str(models == "1"), str(charts == "1"), "True", "True"]
+    # and what it imported is frozen: the workers' collections never walk it
+    expected = [str(models == "1"), str(charts == "1"), "True", "True", "True"]
     assert done.stdout.split() == expected, done.stdout

@@ -19,6 +19,7 @@ The starter has no report, no database connection and no credential: it only imp
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 
 from cxresearch.running import forkserver, needs, publish
@@ -26,3 +27,7 @@ from cxresearch.running import forkserver, needs, publish
 forkserver.preload(needs.batch_code(os.environ))
 with contextlib.suppress(Exception):  # a broken exporter is reported by the first render
     publish.prepare()
+# what was imported is shared with every worker: keep it out of their garbage collections,
+# which would otherwise walk (and so copy) every inherited object at each full collection
+gc.collect()
+gc.freeze()
