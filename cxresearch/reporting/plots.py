@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxresearch import config
-from cxresearch.reporting import i18n, seabornstyle, svg, trendsvg
+from cxresearch.reporting import i18n, seabornstyle, svg
 from cxresearch.reporting.i18n import tr
 from cxresearch.reporting.marks import ACCENT as ACCENT
 from cxresearch.reporting.marks import PALETTE as PALETTE
 from cxresearch.reporting.marks import axes, hover, label, points, wrap, yerr
 from cxresearch.reporting.themeplots import plot_theme_heatmap as plot_theme_heatmap
 from cxresearch.reporting.themeplots import plot_theme_shares as plot_theme_shares
-from cxresearch.reporting.trendsvg import Chart
+from cxresearch.reporting.trendsvg import Chart as Chart
+from cxresearch.reporting.trendsvg import trend_chart as trend_chart
 
 if TYPE_CHECKING:  # matplotlib is imported by the functions that draw with it
     from matplotlib.axes import Axes
@@ -201,52 +202,6 @@ def plot_estimates(
     ax.set_xlabel(label)
     ax.set_ylabel("")
     return ax
-
-
-def trend_chart(
-    table: pd.DataFrame,
-    x: str = "month",
-    *,
-    scale: float = 100,
-    label: str = "",
-    hue: str | None = None,
-    target: float | None = None,
-    target_label: str = "",
-) -> Chart:
-    """A metric over time with its interval band, drawn as SVG without matplotlib.
-
-    Shows what :func:`plot_trend` shows, in the same look: one line per ``hue`` group
-    (seaborn's colour-blind palette) with its interval band, a point per period whose hover
-    title gives its value, interval and n, the same time and value ticks and labels, the
-    axis label, a dashed labelled target line and a legend with ``hue``; suppressed points
-    are left out. Show it with :func:`cxresearch.reporting.report.show_figure`; in
-    JupyterLab it also shows itself. For a chart to customise with matplotlib, use
-    :func:`plot_trend`.
-
-    Parameters
-    ----------
-    table
-        A metric table with ``x``, ``estimate``, ``ci_low``, ``ci_high`` and ``n``.
-    x
-        The time column (dates; numbers or labels work too).
-    scale
-        Multiplier for display (100 for NPS points and percentages).
-    label
-        Axis label of the estimate.
-    hue
-        Column of groups drawn as separate lines.
-    target
-        A target or benchmark on the table's scale (0.4 for an NPS of 40), drawn as a
-        dashed, labelled line; ``None`` or NaN draws none.
-    target_label
-        The line's label (default: *Target*).
-
-    Returns
-    -------
-    cxresearch.reporting.trendsvg.Chart
-    """
-    return trendsvg.trend(table, x, scale=scale, label=label, hue=hue, target=target,
-                          target_label=target_label)  # fmt: skip
 
 
 def plot_trend(

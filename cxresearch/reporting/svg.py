@@ -265,6 +265,15 @@ def figure_html(fig: Figure, alt: str, *, prefix: str | None = None) -> str:
     root = sanitize(buffer.getvalue(), prefix)
     width = float(root.attrib.pop("width", "400pt").removesuffix("pt"))
     height = float(root.attrib.pop("height", "300pt").removesuffix("pt"))
+    return figure(root, width, height, alt)
+
+
+def figure(root: ET.Element, width: float, height: float, alt: str) -> str:
+    """The page's ``<figure>`` for a chart's SVG ``root`` of ``width`` x ``height`` points.
+
+    The SVG gets its size in CSS pixels, its role and alt text, and a style that lets it
+    shrink to the page's width and grow to at most :data:`MAX_ZOOM` of its size.
+    """
     px_w, px_h = round(width * 96 / 72), round(height * 96 / 72)
     root.attrib.update({
         "width": str(px_w), "height": str(px_h), "role": "img", "aria-label": alt,

@@ -94,7 +94,7 @@ def _positions(values: list, kind: str, categories: dict) -> list[float]:
     return [float(categories.setdefault(v, len(categories))) for v in values]
 
 
-def trend(
+def trend_chart(
     table: pd.DataFrame,
     x: str = "month",
     *,
@@ -104,7 +104,39 @@ def trend(
     target: float | None = None,
     target_label: str = "",
 ) -> Chart:
-    """The :class:`Chart` of :func:`cxresearch.reporting.plots.trend_chart` (see there)."""
+    """A metric over time with its interval band, drawn as SVG without matplotlib.
+
+    Shows what :func:`~cxresearch.reporting.plots.plot_trend` shows, in the same look: one
+    line per ``hue`` group (seaborn's colour-blind palette) with its interval band, a point
+    per period whose hover title gives its value, interval and n, the same time and value
+    ticks and labels, the axis label, a dashed labelled target line and a legend with
+    ``hue``; suppressed points are left out. Show it with
+    :func:`cxresearch.reporting.report.show_figure`; in JupyterLab it also shows itself. For
+    a chart to customise with matplotlib, use
+    :func:`~cxresearch.reporting.plots.plot_trend`.
+
+    Parameters
+    ----------
+    table
+        A metric table with ``x``, ``estimate``, ``ci_low``, ``ci_high`` and ``n``.
+    x
+        The time column (dates; numbers or labels work too).
+    scale
+        Multiplier for display (100 for NPS points and percentages).
+    label
+        Axis label of the estimate.
+    hue
+        Column of groups drawn as separate lines.
+    target
+        A target or benchmark on the table's scale (0.4 for an NPS of 40), drawn as a
+        dashed, labelled line; ``None`` or NaN draws none.
+    target_label
+        The line's label (default: *Target*).
+
+    Returns
+    -------
+    Chart
+    """
     t = i18n.current()
     if "suppressed" in table:
         table = table[~table["suppressed"].fillna(True).astype(bool)]
@@ -361,13 +393,7 @@ def _draw(chart: Chart, prefix: str, tick: float, label_size: float):
 def _html(chart: Chart, alt: str, prefix: str) -> str:
     tick, label_size = _sized(11.0), _sized(12.0)
     root, (width, height) = _draw(chart, prefix, tick, label_size)
-    px_w, px_h = round(width * 96 / 72), round(height * 96 / 72)
-    root.attrib.update({
-        "xmlns": svg.SVG_NS, "viewBox": f"0 0 {_num(width)} {_num(height)}", "version": "1.1",
-        "width": str(px_w), "height": str(px_h), "role": "img", "aria-label": alt,
-        "preserveAspectRatio": "xMinYMin meet",
-        "style": f"width: 100%; height: auto; max-width: {round(px_w * svg.MAX_ZOOM)}px; "
-                 "display: block",
-    })  # fmt: skip
-    body = ET.tostring(root, encoding="unicode")
-    return f'<figure class="cx-chart" style="margin: 0.6rem 0 1.2rem">{body}</figure>'
+    root.attrib.update(
+        {"xmlns": svg.SVG_NS, "viewBox": f"0 0 {_num(width)} {_num(height)}", "version": "1.1"}
+    )
+    return svg.figure(root, width, height, alt)

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from cxresearch.running import forkserver
@@ -74,7 +74,7 @@ def charts_needed(notebooks: Iterable[Path]) -> bool:
     return False
 
 
-def batch_code(environ: os._Environ | dict = os.environ) -> str:
+def batch_code(environ: Mapping[str, str] = os.environ) -> str:
     """The batch starter's preload, less what :func:`starter_preloads` said no notebook needs."""
     text = forkserver.PRELOAD_BATCH
     if environ.get(MODELS_ENV) == "0":
