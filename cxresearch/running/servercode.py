@@ -16,11 +16,9 @@ from collections.abc import Iterator
 
 #: Imported by the server before it forks any kernel: what every report pays for.
 #: statsmodels (0.8 s) is left to the reports that model (:data:`PRELOAD_MODELS`), and
-#: matplotlib (about 1 s) to those that draw with it (:data:`PRELOAD_CHARTS`). A later
-#: matplotlib import (in a kernel) draws inline, as ipykernel's own kernels do.
+#: matplotlib (about 1 s) to those that draw with it (:data:`PRELOAD_CHARTS`); a kernel
+#: that imports it later draws inline (``MPLBACKEND`` from its environment).
 PRELOAD = """
-import os
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 import numpy, pandas, ibis
 import cxresearch.data.db, cxresearch.stats.metrics
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
