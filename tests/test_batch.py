@@ -288,3 +288,37 @@ def test_starter_leaves_out_what_no_notebook_needs(models, charts):
     # and what it imported is frozen: the workers' collections never walk it
     expected = [str(models == "1"), str(charts == "1"), "True", "True", "True"]
     assert done.stdout.split() == expected, done.stdout
+
+
+def test_starter_warms_up_the_batchs_languages_and_its_workers_client_work():
+    """The starter warms up only the report languages it is given (CX_PRELOAD_LANGUAGES:
+    Babel's locale data for Finnish and Dutch stays unloaded for a Swedish and Danish
+    batch), and does the first kernel manager's work for every worker (the provisioners'
+    entry points, the kernel spec, the machine's addresses) without starting a thread."""
+    code = (
+        "import sys, threading, cxresearch.running.preload\n"
+        "from jupyter_client.provisioning import KernelProvisionerFactory\n"
+        "print(','.join(sorted(sys.modules['babel.localedata']._cache)),"
+        " KernelProvisionerFactory.initialized(), 'ipykernel.kernelspec' in sys.modules,"
+        " 'psutil' in sys.modules, threading.active_count())"
+    )
+    env = {**os.environ, "CX_PRELOAD_MODELS": "0", "CX_PRELOAD_CHARTS": "0",
+           "CX_PRELOAD_LANGUAGES": "sv,da"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=True)  # fmt: skip
+    locales, *client = done.stdout.split()
+    assert {"sv", "da"} <= set(locales.split(",")), locales
+    assert not {"fi", "nl"} & set(locales.split(",")), locales
+    assert client == ["True", "True", "True", "1"], done.stdout
+
+
+def test_starter_code_names_only_well_formed_languages():
+    from cxresearch.running import needs
+
+    code = needs.batch_code({"CX_PRELOAD_LANGUAGES": "sv,en"})
+    assert "cxresearch.reporting.warmup.warm(('sv', 'en'))" in code
+    # anything but a language code is left out: the variable never becomes code
+    code = needs.batch_code({"CX_PRELOAD_LANGUAGES": "sv,x'),__import__('os'),('"})
+    assert "cxresearch.reporting.warmup.warm(('sv',))" in code
+    assert "__import__" not in code
+    assert "cxresearch.reporting.warmup.warm()" in needs.batch_code({})

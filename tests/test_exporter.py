@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 
@@ -105,3 +106,29 @@ def test_page_is_the_document_nbconvert_html_exporter_makes(monkeypatch):
     assert _dom(page) == _dom(expected)
     assert 'tabindex="0"' in page and "No description has been provided" in page
     assert page.count("No description has been provided") == 1  # the given alt stays
+
+
+def test_in_place_export_is_the_same_page_and_only_it_changes_the_notebook():
+    """The runner exports its executed notebook in place (no deep copy): the page and the
+    summary are those of an export of a copy; only the in-place export changes ``nb``."""
+    provenance = {"notebook": "Delta", "parameters": {}, "started_at": "2026-12-06T00:00:00"}
+    kept = _executed("Delta")
+    before = nbformat.writes(kept)
+    copied = publish.render(kept, provenance=provenance, language="fi")
+    assert nbformat.writes(kept) == before  # exported from a copy: untouched
+    in_place = publish.render(kept, provenance=provenance, language="fi", in_place=True)
+    assert in_place == copied
+    assert nbformat.writes(kept) != before  # the exporter's steps ran on it
+
+
+def test_templates_are_compiled_once_per_machine():
+    """jinja keeps the compiled templates (its bytecode cache, a folder private to the
+    user): a later process loads them instead of compiling them again."""
+    from jinja2 import FileSystemBytecodeCache
+
+    html_exporter, _ = exporter.build()
+    cache = html_exporter.environment.bytecode_cache
+    assert isinstance(cache, FileSystemBytecodeCache)
+    publish.prepare()
+    assert list(Path(cache.directory).glob("__jinja2_*.cache"))
+    assert oct(Path(cache.directory).stat().st_mode & 0o777) == "0o700"

@@ -106,11 +106,22 @@ PADDING = {f"CX_PROBE_PADDING_VARIABLE_{i:03d}": "x" for i in range(200)}
 needs_fork = pytest.mark.skipif(not forkserver.available(), reason="no fork server here")
 
 
+#: A user's IPython configuration for kernels: one setting a kernel must take, one it must
+#: override (a report keeps no input history on disk, whatever the profile says).
+KERNEL_CONFIG = """
+c.InteractiveShell.separate_in = "cx-probe-config"
+c.HistoryManager.enabled = True
+"""
+
+
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory, small_url) -> dict:
     out = tmp_path_factory.mktemp("forked")
+    ipython_dir = tmp_path_factory.mktemp("ipython")
+    (ipython_dir / "profile_default").mkdir()
+    (ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
     modes = ("wait", "leak", "check", "fail", "die", "check", "quit", "hang", "check")
-    return _run(small_url, out, *modes, **SECRETS, **PADDING)
+    return _run(small_url, out, *modes, **SECRETS, **PADDING, IPYTHONDIR=str(ipython_dir))
 
 
 @needs_fork
@@ -132,8 +143,11 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     # and with a report's first-use work done by the server while it waited for the first
     # request (the locale data of the default language among it)
     assert all("en" in p["warmed"] for p in probes), probes
-    # and keeps no input history on disk (a SQLite file every kernel would write)
+    # and keeps no input history on disk (a SQLite file every kernel would write), though
+    # the user's kernel configuration turns it on; the configuration's other settings hold
+    # (the kernel is given its options as configuration, not parsed from a command line)
     assert all(p["history"] is False for p in probes), probes
+    assert all(p["separate_in"] == "cx-probe-config" for p in probes), probes
     # and has no debugger: the server treats debugpy as not installed (0.4 s of imports)
     assert all(p["debugger"] is False for p in probes), probes
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import ibis
 import pandas as pd
@@ -126,15 +126,18 @@ def _ibis() -> None:
         ibis.to_sql(grouped.order_by("month"), dialect="duckdb")
 
 
-def steps() -> list[Callable[[], None]]:
+def steps(languages: Sequence[str] = LANGUAGES) -> list[Callable[[], None]]:
     """The first-use work of a report in small steps (each 0.1 s or less of CPU).
 
     A fork server that waits for its first request (``cxresearch run``) does them one by
     one while no request is waiting, and stops at the first that comes. A matplotlib chart
     is warmed only in a process that has imported matplotlib: a server for a report that
     never draws with it does not import it (about 0.5 s) for the warm-up.
+
+    ``languages`` are the report languages to warm, the most likely first (a batch names
+    those of its reports); by default all, English first.
     """
-    first, *others = LANGUAGES  # the default language first: most reports are in it
+    first, *others = list(languages) or list(LANGUAGES[:1])
     charts = ["trend", "bars"] if "matplotlib" in sys.modules else ["trend"]
     return [
         functools.partial(_language, first),
@@ -144,11 +147,12 @@ def steps() -> list[Callable[[], None]]:
     ]
 
 
-def warm() -> None:
+def warm(languages: Sequence[str] = LANGUAGES) -> None:
     """Do the first-use work of a report now: charts, languages, Ibis, pandas.
 
     Safe in a process that will fork: it starts no thread and opens no connection.
-    Nothing it does changes what a report shows (see the module notes).
+    Nothing it does changes what a report shows (see the module notes). ``languages``:
+    as for :func:`steps`.
     """
-    for step in steps():
+    for step in steps(languages):
         step()

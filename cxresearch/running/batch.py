@@ -17,6 +17,7 @@ import os
 import pickle
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -268,9 +269,11 @@ def _execute(
         )
         try:
             # the first submit starts the workers' starter: statsmodels only if a notebook
-            # models, matplotlib only if one draws with it
+            # models, matplotlib only if one draws with it, the reports' languages warmed
             notebooks = {j.spec.notebook for j in todo}
-            with starter_preloads(models=models_needed(notebooks), charts=charts_needed(notebooks)):
+            languages = [code for code, _ in Counter(j.spec.language for j in todo).most_common()]
+            with starter_preloads(models=models_needed(notebooks), charts=charts_needed(notebooks),
+                                  languages=languages):  # fmt: skip
                 pending = {pool.submit(run_job, p, batch.database, batch.fingerprint)
                            for p in payloads}  # fmt: skip
             counts["running"] = min(workers, len(pending))

@@ -322,14 +322,9 @@ def _kernel(request: dict) -> None:
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
-        from ipykernel.kernelapp import IPKernelApp
+        from cxresearch.running import kernelapp
 
-        # a report needs no input history on disk: no SQLite file shared by parallel kernels
-        argv = ["-f", request["connection_file"], "--HistoryManager.enabled=False"]
-        sys.argv = [sys.executable, "-m", "ipykernel_launcher", *argv]
-        app = IPKernelApp.instance(parent_handle=os.getppid())
-        app.initialize(argv)
-        app.start()
+        kernelapp.start(request["connection_file"], os.getppid())
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - report and end this kernel only

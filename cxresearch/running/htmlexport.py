@@ -11,6 +11,7 @@ import html
 import re
 from pathlib import Path
 
+from jinja2 import FileSystemBytecodeCache
 from nbconvert import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -155,6 +156,10 @@ def build(kind: type[HTMLExporter] = ReportExporter) -> tuple[HTMLExporter, Stru
         # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
         config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
     )
+    # the templates compile to Python once per machine, not once per process (jinja's
+    # cache: a private folder of the user's in the temporary folder, checked and kept
+    # per template source)
+    html_exporter.environment.bytecode_cache = FileSystemBytecodeCache()
     html_exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
     )

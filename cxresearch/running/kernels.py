@@ -72,9 +72,10 @@ class WarmKernel:
         else:
             self.km = AsyncKernelManager(**options)
             run_sync(self.km.start_kernel)(cwd=str(cwd), env=env, **_dies_with_us())
-        self.kc = BlockingKernelClient()
+        self.kc: BlockingKernelClient | None = None
         if self.forked:  # its imports are done: nothing to warm up, nbclient waits for it
             return
+        self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
         self._msg_id = self.kc.execute(WARM_UP, silent=True, store_history=False)
@@ -105,11 +106,17 @@ class WarmKernel:
 
     def discard(self) -> None:
         """Close the warm-up client's sockets and remove the IPC folder, without asyncio."""
+        self._stop_client()
+        shutil.rmtree(self._sockets, ignore_errors=True)
+
+    def _stop_client(self) -> None:
+        """Close the warm-up client's sockets, if it has one."""
+        if self.kc is None:
+            return
         try:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
-        shutil.rmtree(self._sockets, ignore_errors=True)
 
     def shutdown(self) -> None:
         """Stop the kernel (idempotent).
@@ -117,10 +124,7 @@ class WarmKernel:
         The kernel served its one report: it is killed at once, not first interrupted (a
         ``SIGINT`` would only make it log ``KeyboardInterrupt caught in kernel``).
         """
-        try:
-            self.kc.stop_channels()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            pass
+        self._stop_client()
         self.kill()
         if self.km.has_kernel:
             try:
@@ -170,6 +174,23 @@ class ForkKernelManager(AsyncKernelManager):
             provisioner.server = self._fork_server
             self.provisioner = provisioner
         return await super()._async_pre_start_kernel(**kw)
+
+
+def warm_client(kernel_name: str = "python3") -> None:
+    """Do the first-use work of a process's first kernel manager, once, before it forks.
+
+    The first manager of a process reads the provisioners' entry points (every installed
+    package's metadata) and imports the kernel spec's module, and its first client lists
+    the machine's network addresses (importing psutil); a batch's starter does it here, so
+    that its workers inherit all three. Starts nothing, connects nowhere.
+    """
+    from jupyter_client import localinterfaces
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    KernelProvisionerFactory.instance()
+    KernelSpecManager().get_kernel_spec(kernel_name)
+    localinterfaces.localhost()
 
 
 def new_kernel(cwd: Path, env: dict[str, str]) -> WarmKernel:

@@ -27,6 +27,10 @@ from cxresearch.running import forkserver
 MODELS_ENV = "CX_PRELOAD_MODELS"
 #: ``0`` likewise when none draws with matplotlib (:data:`~.forkserver.PRELOAD_CHARTS`).
 CHARTS_ENV = "CX_PRELOAD_CHARTS"
+#: The report languages of the batch, comma-separated: the only ones its starter warms up.
+LANGUAGES_ENV = "CX_PRELOAD_LANGUAGES"
+#: How the batch's preload warms up (:func:`cxresearch.reporting.warmup.warm`).
+_WARM = "cxresearch.reporting.warmup.warm()"
 #: An import statement (its module and its names, parenthesised over lines or not) ...
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\S+)[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
 #: ... that names statsmodels or one of our modules that use it: the notebook models.
@@ -81,6 +85,9 @@ def batch_code(environ: Mapping[str, str] = os.environ) -> str:
         text = text.replace(forkserver.PRELOAD_MODELS, "")
     if environ.get(CHARTS_ENV) == "0":
         text = text.replace(forkserver.PRELOAD_CHARTS, "")
+    languages = [c for c in environ.get(LANGUAGES_ENV, "").split(",") if c.isalpha()]
+    if languages:
+        text = text.replace(_WARM, f"{_WARM[:-1]}{tuple(languages)!r})")
     return text
 
 
@@ -107,15 +114,19 @@ def notebook_of(args: Sequence[str], notebooks_dir: Path) -> Path | None:
 
 
 @contextlib.contextmanager
-def starter_preloads(*, models: bool, charts: bool) -> Iterator[None]:
+def starter_preloads(
+    *, models: bool, charts: bool, languages: Sequence[str] = ()
+) -> Iterator[None]:
     """Within the block, a batch starter started preloads statsmodels and matplotlib or not.
 
-    The starter inherits this process's environment when the first worker starts; the
-    variables are restored afterwards (the workers get the batch's own environment).
+    It warms up the report ``languages`` (the most frequent first), or all when none are
+    named. The starter inherits this process's environment when the first worker starts;
+    the variables are restored afterwards (the workers get the batch's own environment).
     """
-    wanted = {MODELS_ENV: models, CHARTS_ENV: charts}
+    wanted = {MODELS_ENV: "1" if models else "0", CHARTS_ENV: "1" if charts else "0",
+              LANGUAGES_ENV: ",".join(languages)}  # fmt: skip
     before = {name: os.environ.get(name) for name in wanted}
-    os.environ.update({name: "1" if on else "0" for name, on in wanted.items()})
+    os.environ.update(wanted)
     try:
         yield
     finally:

@@ -50,13 +50,20 @@ def _frame_texts(language: i18n.Language) -> dict[str, str]:
 
 
 def render(
-    nb: nbformat.NotebookNode, *, provenance: Mapping[str, Any], language: str = "en"
+    nb: nbformat.NotebookNode,
+    *,
+    provenance: Mapping[str, Any],
+    language: str = "en",
+    in_place: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """Render an executed notebook; return the HTML and what the index shows of it.
 
     See :func:`render_html` for the page. The summary holds ``title``, ``period`` (in
     words), ``period_start``, ``period_end``, ``scope``, ``language`` and ``findings``
     (the texts of :func:`show_headline`, numbers with their intervals).
+
+    With ``in_place``, ``nb`` is exported as it is, not a copy, and left changed (the
+    runner's executed notebook, written to disk already).
     """
     lang_ = i18n.Language(language)
     cx = dict(provenance)
@@ -74,7 +81,7 @@ def render(
         {},
     )
     cx["filters"] = wording.describe_filters(context, provenance.get("parameters", {}), lang_)
-    body, resources = exporter.export(nb, resources, lang_)
+    body, resources = exporter.export(nb, resources, lang_, in_place=in_place)
     found = resources["cx"]
     summary = {
         "title": found.get("title", ""),
@@ -90,8 +97,22 @@ def render(
 
 
 def prepare() -> None:
-    """Build the HTML exporter and compile its templates by rendering a one-cell notebook."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Report")])
+    """Build the HTML exporter and do its first-use work on a small made-up report.
+
+    The notebook has what reports have (a title, sections with text, lists and emphasis,
+    HTML outputs, a finding, a parameters cell), so that the templates, the markdown
+    renderer and the notebook schema are compiled here, once, and not in the first report.
+    """
+    v4 = nbformat.v4
+    html_out = v4.new_output("display_data", {"text/html": "<p>1</p>", "text/plain": "1"})
+    finding = v4.new_output("display_data", {"text/html": "<p>2</p>"},
+                            metadata={"cx": {"finding": "2"}})  # fmt: skip
+    nb = v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Report\n\nText with **emphasis**."),
+        v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        v4.new_markdown_cell("## Section\n\n* **one**: [two](#three)\n* four, `five`"),
+        v4.new_code_cell("x", outputs=[html_out, finding]),
+    ])  # fmt: skip
     render(nb, provenance={"notebook": "report", "parameters": {}})
 
 

@@ -197,7 +197,9 @@ def execute(
         "duration": f"{seconds:.1f} s",
     }
     try:
-        page, summary = publish.render(executed, provenance=provenance, language=run.language)
+        page, summary = publish.render(
+            executed, provenance=provenance, language=run.language, in_place=True
+        )
     except Exception as exc:
         _keep_failed(tmp_nb, failed_path)
         message = secrets.scrub(f"{label} ran but did not render: {exc}")

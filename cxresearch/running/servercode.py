@@ -24,6 +24,8 @@ import cxresearch.data.db, cxresearch.stats.metrics
 import cxresearch.reporting.plots, cxresearch.reporting.report, cxresearch.stats.compare
 import cxresearch.reporting.context
 import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.debugger
+import cxresearch.running.kernelapp
+cxresearch.running.kernelapp.warm()
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
 """
@@ -55,6 +57,7 @@ PRELOAD_BATCH = (
     + """
 import papermill, papermill.engines, nbclient, nbconvert, jupyter_client
 import cxresearch.running.runner, cxresearch.running.kernels, cxresearch.running.publish
+cxresearch.running.kernels.warm_client()
 import cxresearch.reporting.warmup
 cxresearch.reporting.warmup.warm()
 """
