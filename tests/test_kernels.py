@@ -148,6 +148,8 @@ def test_every_report_gets_a_fresh_forked_kernel(forked, small_url):
     # (the kernel is given its options as configuration, not parsed from a command line)
     assert all(p["history"] is False for p in probes), probes
     assert all(p["separate_in"] == "cx-probe-config" for p in probes), probes
+    # and collects its own garbage, the server's objects frozen (the server never collects)
+    assert all(p["gc"] == [True, True] for p in probes), probes
     # and has no debugger: the server treats debugpy as not installed (0.4 s of imports)
     assert all(p["debugger"] is False for p in probes), probes
 

@@ -237,10 +237,11 @@ def _serve(sock: socket.socket, code: str = PRELOAD) -> None:
     from cxresearch.data import secrets
 
     secrets.drop_secrets(os.environ)  # each kernel gets the environment its request carries
+    # the server runs no report code: no garbage collection here at all (its own would walk,
+    # and the holes it frees would make kernels copy, the pages they share); each kernel
+    # collects its own garbage, with what it inherited frozen (Python's gc.freeze recipe)
+    gc.disable()
     preload(code)  # a failing import fails in the kernel
-    # what was imported is shared with every kernel: keep it out of their garbage
-    # collections, which would otherwise walk (and so copy) every inherited object
-    gc.collect()
     gc.freeze()
     sock.settimeout(None)
     # the threads of the client (BLAS, allocators, DuckDB) were not copied by the fork;
@@ -310,6 +311,7 @@ def _reap(kernels: set[int], *, block: bool = False) -> None:
 def _kernel(request: dict) -> None:
     """In the forked child: become a Jupyter kernel on the request's connection file."""
     code = 0
+    gc.enable()  # a kernel collects its garbage as any Python process does
     try:
         os.setsid()  # its own process group, as jupyter_client starts kernels
         _set_parent_death_signal(KERNEL_NAME)

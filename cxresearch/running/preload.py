@@ -22,12 +22,17 @@ import contextlib
 import gc
 import os
 
-from cxresearch.running import forkserver, needs, publish
+# no collection while the starter builds what it keeps (see servercode.preload)
+gc.disable()
+
+from cxresearch.running import forkserver, needs, publish  # noqa: E402
 
 forkserver.preload(needs.batch_code(os.environ))
 with contextlib.suppress(Exception):  # a broken exporter is reported by the first render
     publish.prepare()
 # what was imported is shared with every worker: keep it out of their garbage collections,
-# which would otherwise walk (and so copy) every inherited object at each full collection
-gc.collect()
+# which would otherwise walk (and so copy) every inherited object at each full collection.
+# Not collected first: the few objects it would free would leave holes in shared pages,
+# which the workers' own objects would fill, copying the pages (Python's gc.freeze recipe)
 gc.freeze()
+gc.enable()

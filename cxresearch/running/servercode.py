@@ -10,6 +10,7 @@ The preloads are Python code run once in the server (:func:`preload`):
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -68,11 +69,20 @@ def preload(code: str = PRELOAD) -> None:
     """Import ``code``'s modules here, quietly; a module that fails fails where it is used.
 
     What the imports print (config-folder warnings) goes to ``/dev/null``. debugpy is
-    made unimportable first (:func:`without_debugger`).
+    made unimportable first (:func:`without_debugger`). The garbage collector is paused
+    meanwhile: the imports create millions of objects that all stay, and each full
+    collection on the way would walk them all again (about a tenth of the imports' CPU);
+    the caller collects once afterwards, before it freezes what it keeps.
     """
     without_debugger()
-    with quiet(), contextlib.suppress(Exception):
-        exec(compile(code, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with quiet(), contextlib.suppress(Exception):
+            exec(compile(code, "<cxresearch preload>", "exec"), {})  # noqa: S102 - our constant
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def without_debugger() -> None:
