@@ -29,6 +29,7 @@ import cxresearch.running.kernelapp
 cxresearch.running.kernelapp.warm()
 import IPython.core.completer, IPython.core.completerlib, IPython.core.debugger
 import IPython.core.oinspect, IPython.extensions, sqlite3, tornado.locks, tornado.queues
+import IPython.extensions.storemagic, IPython.core.logger, tornado.platform.asyncio
 """
 
 #: matplotlib and the charts drawn with it, for the notebooks that do
