@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 
+from cxresearch.reporting import i18n
 from cxresearch.running import exporter, publish
 
 
@@ -124,11 +125,30 @@ def test_in_place_export_is_the_same_page_and_only_it_changes_the_notebook():
 def test_templates_are_compiled_once_per_machine():
     """jinja keeps the compiled templates (its bytecode cache, a folder private to the
     user): a later process loads them instead of compiling them again."""
-    from jinja2 import FileSystemBytecodeCache
+    from cxresearch.running import htmlexport
 
     html_exporter, _ = exporter.build()
     cache = html_exporter.environment.bytecode_cache
-    assert isinstance(cache, FileSystemBytecodeCache)
+    assert isinstance(cache, htmlexport.TemplateCache)
     publish.prepare()
     assert list(Path(cache.directory).glob("__jinja2_*.cache"))
     assert oct(Path(cache.directory).stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_cache_that_cannot_be_written_or_read_costs_a_compile_not_a_report(tmp_path):
+    """The cache's folder is a file (as a full or read-only folder, writing and reading
+    fail): the report renders all the same, and the same as with a working cache."""
+    from cxresearch.running import htmlexport
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    nb, pages = _executed("Epsilon"), []
+    for cache in (htmlexport.template_cache(str(blocked)), htmlexport.template_cache()):
+        html_exporter, structure = exporter.build()
+        html_exporter.environment.bytecode_cache = cache
+        structure.language = i18n.Language("en")
+        page, _ = html_exporter.from_notebook_node(
+            nb, resources={"cx": {"text": {}, "parameters": {}}}
+        )
+        pages.append(page)
+    assert "Epsilon" in pages[0] and pages[0] == pages[1]

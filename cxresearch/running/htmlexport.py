@@ -7,11 +7,13 @@ single run, in a thread while the cells run), so that a run does not wait for nb
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from pathlib import Path
 
 from jinja2 import FileSystemBytecodeCache
+from jinja2.bccache import Bucket
 from nbconvert import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -143,6 +145,37 @@ class ReportExporter(HTMLExporter):
         return page, resources
 
 
+class TemplateCache(FileSystemBytecodeCache):
+    """jinja's cache of compiled templates, never a reason for a report to fail.
+
+    A cache file that cannot be read or written (a full or read-only folder) only means
+    the template is compiled again, as without a cache.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Load ``bucket``'s compiled template if it can be read."""
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep ``bucket``'s compiled template if it can be written."""
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def template_cache(directory: str | None = None) -> TemplateCache | None:
+    """The templates' cache: they compile to Python once per machine, not once per process.
+
+    By default jinja's own folder for the user (``_jinja2-cache-<uid>`` in the temporary
+    folder, created private and refused if anyone else owns it); None (no cache) when it
+    cannot be used.
+    """
+    try:
+        return TemplateCache(directory)
+    except (OSError, RuntimeError):
+        return None
+
+
 def build(kind: type[HTMLExporter] = ReportExporter) -> tuple[HTMLExporter, Structure]:
     """A new report exporter (of class ``kind``) and its structure step."""
     html_exporter = kind(
@@ -156,10 +189,7 @@ def build(kind: type[HTMLExporter] = ReportExporter) -> tuple[HTMLExporter, Stru
         # code is never shown: the syntax-highlighting stylesheet (JupyterLab's) stays out
         config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
     )
-    # the templates compile to Python once per machine, not once per process (jinja's
-    # cache: a private folder of the user's in the temporary folder, checked and kept
-    # per template source)
-    html_exporter.environment.bytecode_cache = FileSystemBytecodeCache()
+    html_exporter.environment.bytecode_cache = template_cache()
     html_exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
     )
