@@ -290,7 +290,7 @@ def _idle_steps(code: str) -> list:
 
     :func:`cxresearch.reporting.warmup.steps`, unless ``code`` has done it all already.
     """
-    if "warmup.warm()" in code:
+    if "warmup.warm(" in code:
         return []
     with contextlib.suppress(Exception):
         from cxresearch.reporting import warmup
