@@ -14,25 +14,9 @@ import pytest  # noqa: E402
 
 from cxresearch import config  # noqa: E402
 from cxresearch.reporting import i18n, plots, svg  # noqa: E402
+from tests.svgparse import english_theme, svg_root, svg_titles  # noqa: E402, F401
 
 NS = {"s": svg.SVG_NS}
-
-
-@pytest.fixture(autouse=True)
-def _theme():
-    i18n.use("en")
-    plots.set_theme()
-    yield
-    plt.close("all")
-    i18n.use("en")
-
-
-def _root(html: str) -> ET.Element:
-    return ET.fromstring(re.search(r"<svg.*</svg>", html, re.DOTALL).group(0))
-
-
-def _titles(root: ET.Element) -> list[str]:
-    return [t.text for t in root.iter(f"{{{svg.SVG_NS}}}title")]
 
 
 def _trend() -> pd.DataFrame:
@@ -46,7 +30,7 @@ def _trend() -> pd.DataFrame:
 
 def test_every_trend_point_has_a_title_with_value_interval_and_n():
     html = svg.figure_html(plots.plot_trend(_trend(), label="NPS").figure, "NPS by month")
-    titles = _titles(_root(html))
+    titles = svg_titles(svg_root(html))
     # the suppressed fourth month draws no point and so has no title
     assert titles == [
         "January 2026: 20 (95% CI 10 to 30; n = 120)",
@@ -58,7 +42,7 @@ def test_every_trend_point_has_a_title_with_value_interval_and_n():
 def test_titles_are_in_the_report_language():
     i18n.use("sv")
     html = svg.figure_html(plots.plot_trend(_trend(), label="NPS").figure, "NPS per månad")
-    assert "februari 2026: 25 (95\xa0% KI 15 till 35; n = 1\xa0234)" in _titles(_root(html))
+    assert "februari 2026: 25 (95\xa0% KI 15 till 35; n = 1\xa0234)" in svg_titles(svg_root(html))
 
 
 def test_target_line_is_drawn_and_labelled_only_when_given():
@@ -77,8 +61,8 @@ def test_every_bar_has_a_title():
     uplift = pd.DataFrame({"level": [1, 2], "n": [50, 70], "estimate": [1.0, 1.5],
                            "ci_low": [1.0, 1.2], "ci_high": [1.0, 1.9],
                            "confidence": 0.95})  # fmt: skip
-    root = _root(svg.figure_html(plots.plot_spend_uplift(uplift).figure, "Spend by level"))
-    assert _titles(root) == [
+    root = svg_root(svg.figure_html(plots.plot_spend_uplift(uplift).figure, "Spend by level"))
+    assert svg_titles(root) == [
         "Satisfaction level 1: 1.00× (95% CI 1.00× to 1.00×; n = 50)",
         "Satisfaction level 2: 1.50× (95% CI 1.20× to 1.90×; n = 70)",
     ]
@@ -107,7 +91,7 @@ def test_theme_shares_are_horizontal_wrapped_and_skip_groups_without_bars():
     assert [round(b.get_width(), 6) for b in bars] == [40, 10, 5, 30]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["detractors", "promoters"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["price", "support waiting\ntimes"]
-    titles = _titles(_root(svg.figure_html(ax.figure, "Theme shares")))
+    titles = svg_titles(svg_root(svg.figure_html(ax.figure, "Theme shares")))
     assert "detractors, price: 40% (95% CI 35% to 45%; n = 200)" in titles
 
 
@@ -128,8 +112,8 @@ def test_heatmap_cells_have_titles_and_small_groups_are_never_shown():
     assert len(ax.patches) == 4  # 2 segments x 2 themes; "tiny" has 3 detractor comments
     assert [t.get_text() for t in ax.get_xticklabels()] == ["B2B", "B2C"]
     assert sorted(t.get_text() for t in ax.texts) == ["+20", "+20", "-10", "-10"]
-    root = _root(svg.figure_html(ax.figure, "Themes by segment"))
-    titles = _titles(root)
+    root = svg_root(svg.figure_html(ax.figure, "Themes by segment"))
+    titles = svg_titles(root)
     assert len(titles) == 4 and not any("tiny" in t for t in titles)
     assert (
         "B2B, price: detractors 40%, promoters 20%; difference +20 points (95% CI +15 to +25; "
@@ -144,7 +128,7 @@ def test_svg_is_sanitized_and_labels_are_escaped():
                           "estimate": [0.2, 0.3], "ci_low": [0.1, 0.2], "ci_high": [0.3, 0.4],
                           "n": [40, 50], "confidence": 0.95})  # fmt: skip
     html = svg.figure_html(plots.plot_estimates(table, "segment").figure, "Evil <b>labels</b>")
-    root = _root(html)
+    root = svg_root(html)
     assert "<script" not in html and not re.search(r"<[^>]*\sonload=", html)
     assert not [el for el in root.iter() if el.tag.endswith("script") or el.tag.endswith("style")]
     for el in root.iter():
@@ -177,8 +161,8 @@ def test_sanitize_drops_what_matplotlib_never_writes():
 
 
 def test_ids_are_prefixed_per_chart_and_never_clash():
-    one = _root(svg.figure_html(plots.plot_trend(_trend()).figure, "first"))
-    two = _root(svg.figure_html(plots.plot_trend(_trend()).figure, "second"))
+    one = svg_root(svg.figure_html(plots.plot_trend(_trend()).figure, "first"))
+    two = svg_root(svg.figure_html(plots.plot_trend(_trend()).figure, "second"))
     ids_one = {el.get("id") for el in one.iter() if el.get("id")}
     ids_two = {el.get("id") for el in two.iter() if el.get("id")}
     assert ids_one and ids_two and not ids_one & ids_two
@@ -202,7 +186,7 @@ def test_text_stays_text_in_system_fonts_and_readable_on_a_phone():
                           "share": [2 / 3, 1 / 3], "performance": [3.2, 4.1]})  # fmt: skip
     ax = plots.plot_importance_performance(table)
     ax.set_title("tiny", fontsize=5)  # svg.fit_text must enlarge this
-    root = _root(svg.figure_html(ax.figure, "Importance against performance"))
+    root = svg_root(svg.figure_html(ax.figure, "Importance against performance"))
     texts = list(root.iter(f"{{{svg.SVG_NS}}}text"))
     assert {"price", "delivery", "tiny"} <= {t.text for t in texts}
     assert not list(root.iter(f"{{{svg.SVG_NS}}}use")) or all(
@@ -215,13 +199,13 @@ def test_text_stays_text_in_system_fonts_and_readable_on_a_phone():
         assert size * svg.PHONE_WIDTH_PX / width >= svg.MIN_TEXT_PX - 0.01, (t.text, size)
         assert "system-ui" in t.get("style")
     assert "importance 67% (95% CI 53% to 80%; n = 300), mean rating 3.20" in " ".join(
-        _titles(root)
+        svg_titles(root)
     )
 
 
 def test_figure_scales_to_its_container():
     html = svg.figure_html(plots.plot_trend(_trend()).figure, "NPS by month")
-    root = _root(html)
+    root = svg_root(html)
     assert "width: 100%" in root.get("style") and "height: auto" in root.get("style")
     natural = int(root.get("width"))
     assert f"max-width: {round(natural * svg.MAX_ZOOM)}px" in root.get("style")
@@ -249,7 +233,7 @@ def test_retention_points_at_whole_months_carry_the_step_value():
     })  # fmt: skip
     html = svg.figure_html(plots.plot_retention(curves, "nps_group").figure, "Retention")
     # month 0 is before the first step (0.2) and gets no point; month 3 holds month 2's step
-    assert _titles(_root(html)) == [
+    assert svg_titles(svg_root(html)) == [
         "promoters, month 1: 100% (95% CI 100% to 100%; n = 100)",
         "promoters, month 2: 90% (95% CI 85% to 95%; n = 100)",
         "promoters, month 3: 90% (95% CI 85% to 95%; n = 100)",

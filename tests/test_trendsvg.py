@@ -12,31 +12,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from cxresearch.reporting import i18n, plots, report, svg, trendsvg  # noqa: E402
+from tests.svgparse import english_theme, svg_root, svg_titles  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[1]
 S = f"{{{svg.SVG_NS}}}"
-
-
-@pytest.fixture(autouse=True)
-def _theme():
-    i18n.use("en")
-    plots.set_theme()
-    yield
-    plt.close("all")
-    i18n.use("en")
-
-
-def _root(html: str) -> ET.Element:
-    return ET.fromstring(re.search(r"<svg.*</svg>", html, re.DOTALL).group(0))
-
-
-def _titles(root: ET.Element) -> list[str]:
-    return [t.text for t in root.iter(f"{S}title")]
 
 
 def _texts(root: ET.Element) -> dict[str, list[str]]:
@@ -61,8 +44,8 @@ def _trend(k: int = 4, *, low: float = 0.0, step: float = 0.05) -> pd.DataFrame:
 
 def _both(table: pd.DataFrame, **kw) -> tuple[ET.Element, ET.Element]:
     """The matplotlib chart (the oracle) and the SVG chart of the same table."""
-    old = _root(svg.figure_html(plots.plot_trend(table, **kw).figure, "old"))
-    new = _root(plots.trend_chart(table, **kw).to_html("new"))
+    old = svg_root(svg.figure_html(plots.plot_trend(table, **kw).figure, "old"))
+    new = svg_root(plots.trend_chart(table, **kw).to_html("new"))
     return old, new
 
 
@@ -80,13 +63,13 @@ def test_the_same_ticks_labels_and_hover_titles_as_the_matplotlib_trend(k, low, 
     assert new_texts["y"] == old_texts["y"] and len(new_texts["y"]) >= 3
     assert sorted(new_texts["other"]) == sorted(old_texts["other"])  # axis and target label
     assert "NPS & <b>" in new_texts["other"]
-    assert _titles(new) == _titles(old)
-    assert len(_titles(new)) == k - 1  # the suppressed last month draws no point
+    assert svg_titles(new) == svg_titles(old)
+    assert len(svg_titles(new)) == k - 1  # the suppressed last month draws no point
 
 
 def test_every_point_has_a_title_with_value_interval_and_n_in_the_report_language():
     i18n.use("sv")
-    titles = _titles(_root(plots.trend_chart(_trend(), label="NPS").to_html("NPS per månad")))
+    titles = svg_titles(svg_root(plots.trend_chart(_trend(), label="NPS").to_html("NPS per månad")))
     assert titles == [
         "juli 2025: 0 (95\xa0% KI −10 till 10; n = 120)",
         "augusti 2025: 5 (95\xa0% KI −5 till 15; n = 1\xa0120)",
@@ -96,17 +79,19 @@ def test_every_point_has_a_title_with_value_interval_and_n_in_the_report_languag
 
 def test_target_line_only_when_given_and_not_nan():
     def dashed(chart) -> list:
-        return [p for p in _root(chart.to_html("t")).iter(f"{S}path")
+        return [p for p in svg_root(chart.to_html("t")).iter(f"{S}path")
                 if p.get("stroke-dasharray")]  # fmt: skip
 
     assert len(dashed(plots.trend_chart(_trend(), target=0.4))) == 1
     assert (
-        "Target 40" in _texts(_root(plots.trend_chart(_trend(), target=0.4).to_html("t")))["other"]
+        "Target 40"
+        in _texts(svg_root(plots.trend_chart(_trend(), target=0.4).to_html("t")))["other"]
     )
     assert dashed(plots.trend_chart(_trend())) == []
     assert dashed(plots.trend_chart(_trend(), target=float("nan"))) == []
     assert (
-        _texts(_root(plots.trend_chart(_trend(), target=float("nan")).to_html("t")))["other"] == []
+        _texts(svg_root(plots.trend_chart(_trend(), target=float("nan")).to_html("t")))["other"]
+        == []
     )
 
 
@@ -120,12 +105,12 @@ def test_hue_draws_a_line_and_a_legend_entry_per_group_and_escapes_their_names()
     table = _hostile()
     html = plots.trend_chart(table, hue="segment", label="<NPS>").to_html("by segment")
     assert "<script" not in html and "&lt;script&gt;" in html  # escaped, never markup
-    root = _root(html)
+    root = svg_root(html)
     names = set(table["segment"])
     assert names <= set(_texts(root)["other"])  # the legend names each group
     lines = {p.get("stroke") for p in root.iter(f"{S}path") if p.get("stroke-width") == "1.5"}
     assert len(lines) == 2  # one colour per group (legend swatches share them)
-    assert sum(name in t for t in _titles(root) for name in names) == 10  # 5 shown each
+    assert sum(name in t for t in svg_titles(root) for name in names) == 10  # 5 shown each
     allowed = {"svg", "g", "path", "rect", "circle", "text", "title"}
     assert {el.tag.removeprefix(S) for el in root.iter()} <= allowed
     assert not [k for el in root.iter() for k in el.attrib if k.startswith("on")]
@@ -137,7 +122,7 @@ def test_text_is_text_and_readable_on_a_phone():
         plots.trend_chart(_trend(30), label="NPS", target=0.4),
         plots.trend_chart(_hostile(), hue="segment", label="CSAT (%)"),
     ):
-        root = _root(chart.to_html("chart"))
+        root = svg_root(chart.to_html("chart"))
         width = float(root.get("viewBox").split()[2])
         texts = list(root.iter(f"{S}text"))
         assert len(texts) >= 8
@@ -151,7 +136,7 @@ def test_scales_to_its_container_with_alt_text_and_unique_ids():
     one = plots.trend_chart(_trend(), label="NPS").to_html("NPS by month")
     two = plots.trend_chart(_trend(), label="NPS").to_html("NPS by month")
     assert one.startswith('<figure class="cx-chart"')
-    a, b = _root(one), _root(two)
+    a, b = svg_root(one), svg_root(two)
     assert a.get("role") == "img" and a.get("aria-label") == "NPS by month"
     natural = int(a.get("width"))
     assert "width: 100%" in a.get("style") and "height: auto" in a.get("style")
@@ -162,7 +147,7 @@ def test_scales_to_its_container_with_alt_text_and_unique_ids():
     prefix = re.match(r"(cx-chart-\d+-)", next(iter(ids_a))).group(1)
     assert all(i.startswith(prefix) for i in ids_a)
     # matplotlib charts share the page's numbering: no clash with them either
-    old = _root(svg.figure_html(plots.plot_trend(_trend()).figure, "old"))
+    old = svg_root(svg.figure_html(plots.plot_trend(_trend()).figure, "old"))
     assert not {el.get("id") for el in old.iter() if el.get("id")} & (ids_a | ids_b)
 
 
@@ -176,8 +161,8 @@ def test_show_figure_displays_a_chart_and_needs_alt_text(monkeypatch):
         report.show_figure(chart, " ")
     report.show_figure(chart, "NPS by month")
     (html,) = [obj.data for obj in shown]
-    root = _root(html)
-    assert root.get("aria-label") == "NPS by month" and len(_titles(root)) == 3
+    root = svg_root(html)
+    assert root.get("aria-label") == "NPS by month" and len(svg_titles(root)) == 3
     assert 'aria-label="NPS"' in chart._repr_html_()  # JupyterLab shows it by itself
     assert isinstance(chart, trendsvg.Chart)
 
